@@ -1,0 +1,336 @@
+"""Environments (filters, globals, loader, caches) and compiled Templates.
+
+Compiling imports the parser (and lark) lazily: an application whose templates
+were precompiled with ``pyview compile`` never imports lark at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import linecache
+import os
+import sys
+import tempfile
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable
+
+from .errors import TemplateNotFound, TemplateSyntaxError
+from .loaders import BaseLoader, DictLoader
+from .tree import Rendered, join
+from .undefined import Undefined, UndefinedError
+
+_default_filters: dict[str, Callable[..., Any]] = {}
+
+
+def register_filter(name: str | Callable | None = None, func: Callable | None = None):
+    """Register a filter for every Environment created afterwards (and ``Template(...)``).
+
+    Usable as ``register_filter("money", fmt)``, ``@register_filter`` or ``@register_filter("money")``.
+    """
+    if callable(name):
+        _default_filters[name.__name__] = name
+        return name
+    if func is not None:
+        _default_filters[name or func.__name__] = func
+        return func
+
+    def deco(f: Callable) -> Callable:
+        _default_filters[name or f.__name__] = f
+        return f
+
+    return deco
+
+
+class Template:
+    """A compiled template. ``Template(source)`` compiles a string with the default environment."""
+
+    def __init__(self, source: str | None = None, *, name: str | None = None, environment: "Environment | None" = None):
+        if source is None:
+            return  # built by Environment._template_from_module
+        env = environment or default_environment()
+        compiled = env.from_string(source, name=name)
+        self.__dict__.update(compiled.__dict__)
+
+    # Set by Environment when it builds the template:
+    name: str
+    environment: "Environment"
+    module: ModuleType
+    _render: Callable[[Any], Rendered]
+    _filename: str
+
+    def tree(self, context: Any = None, /, **kwargs: Any) -> Rendered:
+        """The statics/dynamics tree of this template for ``context``.
+
+        The context may be a mapping, a dataclass or any object; keyword
+        arguments are added to (or override) a mapping context.
+        """
+        if kwargs:
+            context = {**context, **kwargs} if isinstance(context, Mapping) else (kwargs if context is None else _Overlay(kwargs, context))
+        elif context is None:
+            context = {}
+        try:
+            return self._render(context)
+        except Exception as exc:
+            self._annotate(exc)
+            raise
+
+    def render(self, context: Any = None, /, **kwargs: Any) -> str:
+        """The HTML of this template: always exactly the joined :meth:`tree`."""
+        return join(self.tree(context, **kwargs))
+
+    @property
+    def python_source(self) -> str:
+        """The generated Python module (what ``pyview compile --show`` prints)."""
+        return self.module.__source__ if hasattr(self.module, "__source__") else Path(self._filename).read_text("utf-8")
+
+    def _annotate(self, exc: Exception) -> None:
+        """Name the template and line of a render error (a note on the exception, PEP 678)."""
+        from .moduleinfo import template_line
+
+        tb = exc.__traceback__
+        line = None
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == self._filename:
+                line = tb.tb_lineno
+            tb = tb.tb_next
+        if line is None or getattr(exc, "template_lineno", None) is not None:
+            return
+        lines = linecache.getlines(self._filename)
+        lineno = template_line(lines, line)
+        if lineno is None:
+            return
+        source = self.environment._source_line(self.name, lineno)
+        exc.template_name = self.name  # type: ignore[attr-defined]
+        exc.template_lineno = lineno  # type: ignore[attr-defined]
+        exc.add_note(f'  in template "{self.name}", line {lineno}' + (f":\n    {source.strip()}" if source else ""))
+
+    def __repr__(self) -> str:
+        return f"<Template {self.name!r}>"
+
+
+class _Overlay(Mapping):
+    """Keyword arguments layered over a non-mapping context object."""
+
+    def __init__(self, top: dict, below: Any) -> None:
+        self.top, self.below = top, below
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self.top:
+            return self.top[key]
+        try:
+            return getattr(self.below, key)
+        except AttributeError:
+            raise KeyError(key) from None
+
+    def __iter__(self):
+        return iter(self.top)
+
+    def __len__(self) -> int:
+        return len(self.top)
+
+
+class Environment:
+    """Shared configuration for templates: loader, filters, tests, globals and caches."""
+
+    def __init__(
+        self,
+        loader: BaseLoader | None = None,
+        *,
+        auto_reload: bool = True,
+        disk_cache: bool = True,
+        filters: Mapping[str, Callable] | None = None,
+        globals: Mapping[str, Any] | None = None,
+    ) -> None:
+        from .filters import BUILTIN_FILTERS
+        from .runtime import BUILTIN_TESTS, DEFAULT_GLOBALS
+
+        self.loader = loader
+        self.auto_reload = auto_reload
+        self.disk_cache = disk_cache
+        self.filters: dict[str, Callable] = {**BUILTIN_FILTERS, **_default_filters, **(filters or {})}
+        self.tests: dict[str, Callable] = dict(BUILTIN_TESTS)
+        self.globals: dict[str, Any] = {**DEFAULT_GLOBALS, **(globals or {})}
+        self._cache: dict[str, tuple[Template, dict[str, float | None]]] = {}
+        self._lock = threading.RLock()
+        self._strings = 0
+
+    def register_filter(self, name: str | Callable, func: Callable | None = None):
+        """Add a filter to this environment (usable as a decorator)."""
+        if callable(name):
+            self.filters[name.__name__] = name
+            return name
+        if func is not None:
+            self.filters[name] = func
+            return func
+
+        def deco(f: Callable) -> Callable:
+            self.filters[name] = f
+            return f
+
+        return deco
+
+    # --- getting templates ------------------------------------------------------------------------
+
+    def get_template(self, name: str) -> Template:
+        """The compiled template ``name``: from memory, from the disk cache, or compiled now."""
+        if self.loader is None:
+            raise TemplateNotFound(name, "this environment has no loader")
+        with self._lock:
+            cached = self._cache.get(name)
+            if cached is not None:
+                template, deps = cached
+                if not self.auto_reload or all(self.loader.mtime(d) == m for d, m in deps.items()):
+                    return template
+            template = self._load(name)
+            deps = {d: self.loader.mtime(d) for d in template.module.SOURCES}
+            self._cache[name] = (template, deps)
+            return template
+
+    def from_string(self, source: str, name: str | None = None) -> Template:
+        """Compile a template from a string. Its includes and extends come from this loader."""
+        with self._lock:
+            self._strings += 1
+            key = name or f"<string-{self._strings}>"
+            own = DictLoader({key: source})
+            load = self._loading_function(primary=(key, own))
+            py, _deps = self._compile(key, load)
+            return self._template_from_source(key, py, f"<template {key!r} #{self._strings}>")
+
+    def compile_to_python(self, name: str) -> str:
+        """Generated Python for template ``name`` (no caches touched)."""
+        py, _ = self._compile(name, self._loading_function())
+        return py
+
+    # --- internals ----------------------------------------------------------------------------------
+
+    def _loading_function(self, primary: tuple[str, BaseLoader] | None = None):
+        from .compiler import parse_loaded
+
+        def load(name: str):
+            loader = primary[1] if primary is not None and name == primary[0] else self.loader
+            if loader is None:
+                raise TemplateNotFound(name, "this environment has no loader")
+            src = loader.get_source(name)
+            return parse_loaded(name, src.source, src.filename)
+
+        return load
+
+    def _compile(self, name: str, load) -> tuple[str, dict[str, str]]:
+        from .compiler import compile_template
+
+        return compile_template(name, load, self.filters, self.tests)
+
+    def _source_hash(self, name: str) -> str | None:
+        from .moduleinfo import normalize_source, source_hash
+
+        try:
+            src = self.loader.get_source(name).source  # type: ignore[union-attr]
+        except TemplateNotFound:
+            return None
+        return source_hash(normalize_source(src))
+
+    def _load(self, name: str) -> Template:
+        assert self.loader is not None
+        path = self.loader.compiled_path(name) if self.disk_cache else None
+        if path is not None and path.is_file():
+            try:
+                module = _import_file(path, name)
+            except Exception:
+                module = None
+            if module is not None and self._is_fresh(module, name):
+                return self._template_from_module(name, module, str(path))
+        src = self.loader.get_source(name)  # raises TemplateNotFound for a missing template
+        py, _deps = self._compile(name, self._loading_function())
+        if path is not None:
+            if write_module(path, py):
+                module = _import_file(path, name)
+                return self._template_from_module(name, module, str(path))
+        return self._template_from_source(name, py, src.filename or f"<template {name!r}>")
+
+    def _is_fresh(self, module: ModuleType, name: str) -> bool:
+        from .moduleinfo import COMPILER_VERSION
+
+        if getattr(module, "COMPILER_VERSION", None) != COMPILER_VERSION or getattr(module, "NAME", None) != name:
+            return False
+        return all(self._source_hash(dep) == digest for dep, digest in module.SOURCES.items())
+
+    def _template_from_source(self, name: str, py: str, filename: str) -> Template:
+        # Tracebacks and error annotation read generated lines through linecache.
+        fake = f"<pyview template {name!r}: {filename}>"
+        linecache.cache[fake] = (len(py), None, py.splitlines(True), fake)
+        module = ModuleType(f"pyview_template_{abs(hash(fake))}")
+        module.__source__ = py  # type: ignore[attr-defined]
+        exec(compile(py, fake, "exec"), module.__dict__)
+        return self._template_from_module(name, module, fake)
+
+    def _template_from_module(self, name: str, module: ModuleType, filename: str) -> Template:
+        t = Template()
+        t.name = name
+        t.environment = self
+        t.module = module
+        t._filename = filename
+        try:
+            t._render = module.bind(self)
+        except KeyError as exc:
+            raise TemplateSyntaxError(
+                f"template uses the filter or test {exc.args[0]!r}, which this environment does not have",
+                1, name,
+            ) from None
+        return t
+
+    def _source_line(self, name: str, lineno: int) -> str | None:
+        try:
+            src = self.loader.get_source(name).source if self.loader else None  # type: ignore[union-attr]
+        except TemplateNotFound:
+            src = None
+        if src is None:
+            return None
+        lines = src.splitlines()
+        return lines[lineno - 1] if 0 < lineno <= len(lines) else None
+
+
+def _import_file(path: Path, name: str) -> ModuleType:
+    """Import a compiled template module from its file (bytecode cached by Python as usual)."""
+    mod_name = "pyview_template__" + hashlib.blake2b(str(path).encode(), digest_size=8).hexdigest()
+    spec = importlib.util.spec_from_file_location(mod_name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_module(path: Path, source: str) -> bool:
+    """Write a compiled module atomically; False when the folder is not writable (then memory only)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_file() and path.read_text("utf-8") == source:
+            return True
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(source)
+        os.replace(tmp, path)
+        return True
+    except OSError:
+        return False
+
+
+_default_env: Environment | None = None
+
+
+def default_environment() -> Environment:
+    """The environment ``Template(source)`` uses (no loader; built-in and registered filters)."""
+    global _default_env
+    if _default_env is None:
+        _default_env = Environment()
+    else:
+        # Filters registered after the default environment was created still apply.
+        for key, func in _default_filters.items():
+            _default_env.filters.setdefault(key, func)
+    return _default_env
+
+
+__all__ = ["Environment", "Template", "register_filter", "default_environment", "Undefined", "UndefinedError"]

@@ -1,0 +1,157 @@
+"""What compiled templates call at render time.
+
+Generated modules import only this module (plus markupsafe), never the parser or
+lark, so loading a precompiled template stays cheap. The hottest helpers —
+escaping, value-to-HTML and attribute lookup — live in the Cython extension
+and are re-exported from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from markupsafe import Markup
+from markupsafe import escape as markup_escape
+
+from .tree import Comprehension, Rendered, join
+from .undefined import Undefined, UndefinedError
+
+try:
+    from ._native import attr_html, escape, getattr_, getitem_, resolve, to_html
+except ImportError as exc:  # pragma: no cover - tree.py raises the friendly message first
+    raise ImportError(str(exc)) from exc
+
+__all__ = [
+    "Comprehension", "LoopContext", "Markup", "Rendered", "Undefined", "UndefinedError",
+    "attr_html", "concat_", "escape", "getattr_", "getitem_", "iter_", "join", "resolve",
+    "to_html", "BUILTIN_TESTS", "DEFAULT_GLOBALS", "cycle_",
+]
+
+
+def iter_(value: Any) -> Iterable:
+    """The iterable of a ``for`` loop: an undefined name loops zero times, as in Jinja2."""
+    if isinstance(value, Undefined):
+        return ()
+    stream = getattr(value, "__pyview_stream__", None)
+    if stream is not None:
+        return stream()
+    return value
+
+
+def concat_(items: tuple) -> str:
+    """``a ~ b``: strings joined; if any part is safe HTML, the rest is escaped and the result is safe."""
+    if any(hasattr(x, "__html__") for x in items):
+        return Markup("").join(markup_escape(x) for x in items)
+    return "".join([x if type(x) is str else str(x) for x in items])
+
+
+def cycle_(values: tuple, index: int) -> Any:
+    """``loop.cycle(a, b, …)``."""
+    if not values:
+        raise TypeError("loop.cycle() needs at least one value")
+    return values[index % len(values)]
+
+
+class LoopContext:
+    """The ``loop`` object, for the uses the compiler cannot inline (passing ``loop`` around,
+    ``previtem``/``nextitem``, ``changed``). ``loop.index`` and friends compile to arithmetic."""
+
+    __slots__ = ("_seq", "index0", "_last_changed")
+
+    def __init__(self, seq: list, index0: int) -> None:
+        self._seq = seq
+        self.index0 = index0
+        self._last_changed: Any = _NO_VALUE
+
+    index = property(lambda self: self.index0 + 1)
+    length = property(lambda self: len(self._seq))
+    first = property(lambda self: self.index0 == 0)
+    last = property(lambda self: self.index0 == len(self._seq) - 1)
+    revindex = property(lambda self: len(self._seq) - self.index0)
+    revindex0 = property(lambda self: len(self._seq) - self.index0 - 1)
+    depth = property(lambda self: 1)
+    depth0 = property(lambda self: 0)
+
+    @property
+    def previtem(self) -> Any:
+        return self._seq[self.index0 - 1] if self.index0 > 0 else Undefined("previtem")
+
+    @property
+    def nextitem(self) -> Any:
+        i = self.index0 + 1
+        return self._seq[i] if i < len(self._seq) else Undefined("nextitem")
+
+    def cycle(self, *values: Any) -> Any:
+        return cycle_(values, self.index0)
+
+    def changed(self, *value: Any) -> bool:
+        if self._last_changed != value:
+            self._last_changed = value
+            return True
+        return False
+
+    def __repr__(self) -> str:
+        return f"<LoopContext {self.index}/{self.length}>"
+
+
+_NO_VALUE = object()
+
+
+def _test_divisibleby(value: Any, num: int) -> bool:
+    return value % num == 0
+
+
+def _is_number(value: Any) -> bool:
+    from numbers import Number
+
+    return isinstance(value, Number)
+
+
+BUILTIN_TESTS: dict[str, Any] = {
+    "defined": lambda v: not isinstance(v, Undefined),
+    "undefined": lambda v: isinstance(v, Undefined),
+    "none": lambda v: v is None,
+    "even": lambda v: v % 2 == 0,
+    "odd": lambda v: v % 2 == 1,
+    "divisibleby": _test_divisibleby,
+    "number": _is_number,
+    "integer": lambda v: isinstance(v, int) and v is not True and v is not False,
+    "float": lambda v: isinstance(v, float),
+    "string": lambda v: isinstance(v, str),
+    "boolean": lambda v: v is True or v is False,
+    "true": lambda v: v is True,
+    "false": lambda v: v is False,
+    "mapping": lambda v: hasattr(v, "keys") and hasattr(v, "__getitem__"),
+    "sequence": lambda v: hasattr(v, "__len__") and hasattr(v, "__getitem__"),
+    "iterable": lambda v: hasattr(v, "__iter__"),
+    "callable": callable,
+    "sameas": lambda v, other: v is other,
+    "lower": lambda v: str(v).islower(),
+    "upper": lambda v: str(v).isupper(),
+    "escaped": lambda v: hasattr(v, "__html__"),
+    "in": lambda v, seq: v in seq,
+    "eq": lambda a, b: a == b, "==": lambda a, b: a == b, "equalto": lambda a, b: a == b,
+    "ne": lambda a, b: a != b, "!=": lambda a, b: a != b,
+    "lt": lambda a, b: a < b, "<": lambda a, b: a < b, "lessthan": lambda a, b: a < b,
+    "le": lambda a, b: a <= b, "<=": lambda a, b: a <= b,
+    "gt": lambda a, b: a > b, ">": lambda a, b: a > b, "greaterthan": lambda a, b: a > b,
+    "ge": lambda a, b: a >= b, ">=": lambda a, b: a >= b,
+}
+
+
+class _Namespace:
+    """``namespace(...)``: an object whose attributes a loop can update (Jinja2's idiom)."""
+
+    def __init__(self, **attrs: Any) -> None:
+        self.__dict__.update(attrs)
+
+    def __repr__(self) -> str:
+        return f"<Namespace {self.__dict__!r}>"
+
+
+DEFAULT_GLOBALS: dict[str, Any] = {
+    "range": range,
+    "dict": dict,
+    "namespace": _Namespace,
+}
