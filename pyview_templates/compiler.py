@@ -286,7 +286,7 @@ class CodeGenerator:
             f"# template: {name!r}",
             "from pyview_templates.runtime import (",
             "    BUILTIN_TESTS, Comprehension, LoopContext, Markup, Rendered, Undefined,",
-            "    attr_html, concat_, cycle_, getattr_, getitem_, iter_, join, resolve, to_html,",
+            "    attr_html, concat_, cycle_, getattr_, getitem_, iter_, join, resolve, setattr_ns, to_html,",
             ")",
             "",
             f"NAME = {name!r}",
@@ -346,7 +346,7 @@ class CodeGenerator:
                 acc.slot(self._if(item, scope))
             elif isinstance(item, n.For):
                 acc.slot(self._for(item, scope))
-            elif isinstance(item, (n.Set, n.SetBlock)):
+            elif isinstance(item, (n.Set, n.SetBlock, n.SetAttr)):
                 acc.statements(self._statement(item, scope))
             elif isinstance(item, n.With):
                 inner = _Scope(scope)
@@ -466,6 +466,10 @@ class CodeGenerator:
             targets = [self._assign_name(t, scope) for t in item.targets]
             lhs = ", ".join(targets) + ("," if item.unpack and len(targets) == 1 else "")
             return [f"{lhs} = {value}  # line {item.lineno}"]
+        if isinstance(item, n.SetAttr):
+            obj = self.name(item.target, scope)
+            value = self.expr(item.expr, scope, item.lineno)
+            return [f"setattr_ns({obj}, {item.attr!r}, {value})  # line {item.lineno}"]
         assert isinstance(item, n.SetBlock)
         code = self.node(item.body, scope, "set")
         target = self._assign_name(item.target, scope)

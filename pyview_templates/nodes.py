@@ -217,6 +217,18 @@ class Set(Stmt):
 
 
 @dataclass(slots=True)
+class SetAttr(Stmt):
+    """``{% set ns.attr = value %}``: update a ``namespace()`` object (Jinja2's loop-carried state)."""
+
+    target: str
+    attr: str
+    expr: Expr
+    lineno: int
+    strip_before: bool = False
+    strip_after: bool = False
+
+
+@dataclass(slots=True)
 class SetBlock(Stmt):
     target: str
     body: list[Stmt]

@@ -204,6 +204,10 @@ class _ToAST(Transformer):
         tag, (targets, unpack), expr, end = c
         return self._close(n.Set(targets, unpack, expr, tag.line), tag, end)
 
+    def set_attr(self, c):
+        tag, obj, attr, expr, end = c
+        return self._close(n.SetAttr(str(obj), str(attr), expr, tag.line), tag, end)
+
     def set_block(self, c):
         tag, name, end, body, close_tag, close_end = c
         node = n.SetBlock(str(name), self._frame(body, end, close_tag), tag.line)

@@ -25,7 +25,7 @@ except ImportError as exc:  # pragma: no cover - tree.py raises the friendly mes
 __all__ = [
     "Comprehension", "LoopContext", "Markup", "Rendered", "Undefined", "UndefinedError",
     "attr_html", "concat_", "escape", "getattr_", "getitem_", "iter_", "join", "resolve",
-    "to_html", "BUILTIN_TESTS", "DEFAULT_GLOBALS", "cycle_",
+    "to_html", "BUILTIN_TESTS", "DEFAULT_GLOBALS", "cycle_", "setattr_ns",
 ]
 
 
@@ -148,6 +148,13 @@ class _Namespace:
 
     def __repr__(self) -> str:
         return f"<Namespace {self.__dict__!r}>"
+
+
+def setattr_ns(obj: Any, attr: str, value: Any) -> None:
+    """``{% set ns.attr = value %}``: only ``namespace()`` objects may be changed from a template."""
+    if not isinstance(obj, _Namespace):
+        raise TypeError(f"'set {attr}' can only change a namespace() object, not {type(obj).__name__}")
+    setattr(obj, attr, value)
 
 
 DEFAULT_GLOBALS: dict[str, Any] = {
