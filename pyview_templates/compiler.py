@@ -301,7 +301,7 @@ class CodeGenerator:
         out += ["", "", "def bind(env):", '    """This template\'s render function, using env\'s filters and globals."""']
         out.append("    G = env.globals")
         for fname, pyname in sorted(self.used_filters.items(), key=lambda kv: kv[1]):
-            out.append(f"    {pyname} = env.filters[{fname!r}]")
+            out.append(f"    {pyname} = env.filter_function({fname!r})")
         for tname, pyname in sorted(self.used_tests.items(), key=lambda kv: kv[1]):
             out.append(f"    {pyname} = env.tests[{tname!r}]")
         out += ["", "    def render(ctx):"]

@@ -6,6 +6,7 @@ were precompiled with ``pyview compile`` never imports lark at all.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import linecache
@@ -172,6 +173,13 @@ class Environment:
             return f
 
         return deco
+
+    def filter_function(self, name: str) -> Callable:
+        """The callable compiled code uses for filter ``name`` (environment-aware filters get ``self`` bound)."""
+        func = self.filters[name]
+        if getattr(func, "pass_environment", False):
+            return functools.partial(func, self)
+        return func
 
     # --- getting templates ------------------------------------------------------------------------
 

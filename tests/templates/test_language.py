@@ -159,3 +159,22 @@ def test_markup_and_html_objects_pass_through():
             return "<w>"
 
     assert Template("{{ w }}{{ m }}").render({"w": Widget(), "m": Markup("<m>")}) == "<w><m>"
+
+
+HIGHER_ORDER = {
+    "map attribute": "{{ users|map(attribute='name')|join(', ') }}",
+    "map filter": "{{ names|map('upper')|join }}{{ names|map('truncate', 3)|list }}",
+    "select/reject": "{{ nums|select('odd')|list }}{{ nums|reject('odd')|list }}{{ nums|select|list }}{{ nums|select('divisibleby', 3)|list }}",
+    "selectattr": "{{ users|selectattr('admin')|map(attribute='name')|join }}{{ users|rejectattr('admin')|map(attribute='name')|join }}",
+    "selectattr with test": "{{ users|selectattr('age', 'gt', 30)|map(attribute='name')|join }}",
+}
+
+
+@pytest.mark.parametrize("src", list(HIGHER_ORDER.values()), ids=list(HIGHER_ORDER))
+def test_higher_order_filters_like_jinja2(src):
+    ctx = {
+        "users": [{"name": "ann", "admin": True, "age": 40}, {"name": "bob", "admin": False, "age": 20}],
+        "names": ["alpha", "beta"],
+        "nums": [0, 1, 2, 3, 6],
+    }
+    assert ours(src, ctx) == jinja(src, ctx)
