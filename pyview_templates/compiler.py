@@ -456,7 +456,8 @@ class CodeGenerator:
         keys_arg = f", {entries}_keys" if keyed else ""
         result = f"Comprehension({fp}, {statics}, {entries}{keys_arg})"
         if other is not None:
-            lines += [f"if not {entries}:"] + [_indent(s) for s in other.stmts]
+            if other.stmts:
+                lines += [f"if not {entries}:"] + [_indent(s) for s in other.stmts]
             result = f"({result} if {entries} else {other.expr})"
         return _Code(lines, result, shape)
 

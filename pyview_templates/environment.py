@@ -157,7 +157,6 @@ class Environment:
         self.globals: dict[str, Any] = {**DEFAULT_GLOBALS, **(globals or {})}
         self._cache: dict[str, tuple[Template, dict[str, float | None]]] = {}
         self._lock = threading.RLock()
-        self._strings = 0
 
     def register_filter(self, name: str | Callable, func: Callable | None = None):
         """Add a filter to this environment (usable as a decorator)."""
@@ -201,12 +200,11 @@ class Environment:
     def from_string(self, source: str, name: str | None = None) -> Template:
         """Compile a template from a string. Its includes and extends come from this loader."""
         with self._lock:
-            self._strings += 1
-            key = name or f"<string-{self._strings}>"
+            key = name or "<string>"
             own = DictLoader({key: source})
             load = self._loading_function(primary=(key, own))
             py, _deps = self._compile(key, load)
-            return self._template_from_source(key, py, f"<template {key!r} #{self._strings}>")
+            return self._template_from_source(key, py, "<string>")
 
     def compile_to_python(self, name: str) -> str:
         """Generated Python for template ``name`` (no caches touched)."""
@@ -267,10 +265,12 @@ class Environment:
         return all(self._source_hash(dep) == digest for dep, digest in module.SOURCES.items())
 
     def _template_from_source(self, name: str, py: str, filename: str) -> Template:
-        # Tracebacks and error annotation read generated lines through linecache.
-        fake = f"<pyview template {name!r}: {filename}>"
+        # Tracebacks and error annotation read generated lines through linecache. Keyed by the
+        # generated code's hash, so compiling the same source again reuses the entry.
+        digest = hashlib.blake2b(py.encode("utf-8"), digest_size=8).hexdigest()
+        fake = f"<pyview template {name!r} from {filename} {digest}>"
         linecache.cache[fake] = (len(py), None, py.splitlines(True), fake)
-        module = ModuleType(f"pyview_template_{abs(hash(fake))}")
+        module = ModuleType(f"pyview_template_{digest}")
         module.__source__ = py  # type: ignore[attr-defined]
         exec(compile(py, fake, "exec"), module.__dict__)
         return self._template_from_module(name, module, fake)
@@ -320,6 +320,10 @@ def write_module(path: Path, source: str) -> bool:
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(source)
+        # mkstemp creates 0600 files; compiled templates are as readable as any other module.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
         return True
     except OSError:

@@ -44,12 +44,22 @@ def _unescape_string(literal: str) -> str:
 
 
 def _apply_whitespace_control(items: list) -> list:
-    """Strip text next to ``-`` delimiters, then drop comments and empty text."""
+    """Strip text next to ``-`` delimiters among siblings.
+
+    Comments stay in the list for now: a comment between a ``-%}`` and some
+    text shields that text (Jinja2 strips only the text right after the tag),
+    and the tag that frames this body applies its own ``-`` later.
+    """
     for i, item in enumerate(items):
         if getattr(item, "strip_before", False) and i > 0 and type(items[i - 1]) is n.Text:
             items[i - 1].value = items[i - 1].value.rstrip()
         if getattr(item, "strip_after", False) and i + 1 < len(items) and type(items[i + 1]) is n.Text:
             items[i + 1].value = items[i + 1].value.lstrip()
+    return items
+
+
+def _finish_body(items: list) -> list:
+    """Drop comments and empty text, and merge adjacent text: the body the compiler sees."""
     out: list = []
     for item in items:
         if type(item) is n.Comment:
@@ -67,15 +77,11 @@ def _apply_whitespace_control(items: list) -> list:
 def _strip_body_start(body: list) -> None:
     if body and type(body[0]) is n.Text:
         body[0].value = body[0].value.lstrip()
-        if not body[0].value:
-            del body[0]
 
 
 def _strip_body_end(body: list) -> None:
     if body and type(body[-1]) is n.Text:
         body[-1].value = body[-1].value.rstrip()
-        if not body[-1].value:
-            del body[-1]
 
 
 class _Body(list):
@@ -88,7 +94,7 @@ class _ToAST(Transformer):
     # --- template structure ---------------------------------------------------------------------
 
     def start(self, c):
-        return c[0]
+        return _finish_body(c[0])
 
     def body(self, c):
         return _Body(_apply_whitespace_control(list(c)))
@@ -127,7 +133,7 @@ class _ToAST(Transformer):
             _strip_body_start(body)
         if _strips(closed_by)[0]:
             _strip_body_end(body)
-        return list(body)
+        return _finish_body(body)
 
     def if_block(self, c):
         tag, test, end, body, *rest = c

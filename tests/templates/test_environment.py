@@ -105,3 +105,23 @@ def test_template_from_string_does_not_import_lark_until_compiling():
     code = "import sys, pyview_templates; print('lark' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.strip()
     assert out == "False"
+
+
+def test_compiling_the_same_string_again_does_not_grow_linecache():
+    import linecache
+
+    from pyview_templates import Template
+
+    Template("{{ v }} unique-source-for-this-test")
+    before = len(linecache.cache)
+    for _ in range(20):
+        Template("{{ v }} unique-source-for-this-test")
+    assert len(linecache.cache) == before
+
+
+def test_disk_cache_files_are_readable_by_others(tmp_templates):
+    root = tmp_templates({"a.html": "x"})
+    Environment(FileSystemLoader(root)).get_template("a.html")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (root / "__pyview__" / "a_html.py").stat().st_mode & 0o777 == 0o666 & ~umask
