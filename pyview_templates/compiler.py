@@ -611,7 +611,8 @@ class CodeGenerator:
             return f"{py}({args})"
         if t is n.Test:
             value = self.expr(e.value, scope, lineno)
-            if e.name in _INLINE_TESTS and not e.args:
+            literal = isinstance(e.value, (n.Const, n.ListLit, n.TupleLit, n.DictLit))
+            if e.name in _INLINE_TESTS and not e.args and not literal:  # Python rejects `1 is None`
                 code = _INLINE_TESTS[e.name].format(value)
             elif e.name in self.tests:
                 py = self.used_tests.setdefault(e.name, f"t_{_ident(e.name)}_{len(self.used_tests)}")

@@ -178,3 +178,9 @@ def test_higher_order_filters_like_jinja2(src):
         "nums": [0, 1, 2, 3, 6],
     }
     assert ours(src, ctx) == jinja(src, ctx)
+
+
+def test_tests_on_literals_compile():
+    # `1 is None` is a SyntaxError/SyntaxWarning in generated Python; literals take the function path.
+    assert ours("{{ 1 is none }}{{ none is none }}{{ [] is none }}{{ 'a' is defined }}{{ 2 is even }}") == \
+        jinja("{{ 1 is none }}{{ none is none }}{{ [] is none }}{{ 'a' is defined }}{{ 2 is even }}")

@@ -1,0 +1,37 @@
+# cython: language_level=3
+# Declarations shared with other Cython modules (the diff core in pyview_core
+# cimports these so it can read tree fields as C struct members and test node
+# kinds with a pointer comparison instead of Python attribute lookups).
+
+cimport cython
+
+
+@cython.final
+cdef class Rendered:
+    # Identifies the template (or branch) the statics came from; the diff core
+    # compares fingerprints to decide whether the client already has the statics.
+    cdef readonly long long fingerprint
+    # Shared with every other render of the same template: never copied, never
+    # rebuilt, so the diff core may compare them by identity.
+    cdef readonly tuple statics
+    # len(statics) - 1 items: str (already-escaped HTML), Rendered, Comprehension.
+    cdef readonly list dynamics
+
+
+@cython.final
+cdef class Comprehension:
+    cdef readonly long long fingerprint
+    # The loop body's statics, shared by every entry.
+    cdef readonly tuple statics
+    # One list per iteration, each holding len(statics) - 1 dynamics.
+    cdef readonly list entries
+    # None, or a list with one key per entry (keyed loops).
+    cdef readonly object keys
+    # None, or the pending stream operations.
+    cdef readonly object stream
+
+
+# C-level entry points, so Cython callers skip the Python call protocol.
+cpdef str escape(object s)
+cpdef str to_html(object value)
+cpdef str join(object tree)
