@@ -137,7 +137,7 @@ class _Code:
     stmts: list[str]
     expr: str
     shape: tuple = ()
-    lineno: int | None = None
+    mark: str = ""  # the ``  # line N`` comment for this dynamic, if any
     fp: int = 0  # for nodes: fingerprint
     statics: str = ""  # for nodes: the statics constant
     entry: str = ""  # for nodes: the dynamics list alone (a loop body becomes one entry)
@@ -165,6 +165,8 @@ class CodeGenerator:
         self._include_stack: list[str] = []
         self._blocks: list[_BlockContext] = []
         self._current: LoadedTemplate | None = None
+        self._root_name: str | None = None
+        self._template_scopes: list[_Scope] = []  # the top-level scope of each template being compiled
 
     # --- loading ---------------------------------------------------------------------------------
 
@@ -216,23 +218,21 @@ class CodeGenerator:
 
     def compile_module(self, name: str) -> str:
         """The complete Python module for template ``name``."""
+        self._root_name = name
         root_template, chain_ctx, preamble = self._resolve_inheritance(name, 1, 1)
         scope = _Scope(None)
         self._blocks.append(chain_ctx)
         self._include_stack.append(name)
+        self._template_scopes.append(scope)
         prev, self._current = self._current, root_template
         try:
-            pre_stmts: list[str] = []
-            for template, stmt in preamble:
-                self._current = template
-                pre_stmts += self._statement(stmt, scope)
-            self._current = root_template
-            code = self.node(root_template.ast.body, scope)
+            code = self.node(preamble + root_template.ast.body, scope)
         finally:
             self._current = prev
+            self._template_scopes.pop()
             self._include_stack.pop()
             self._blocks.pop()
-        return self._module(name, pre_stmts + code.stmts, code.expr)
+        return self._module(name, code.stmts, code.expr)
 
     def _resolve_inheritance(self, name: str, lineno: int, column: int):
         """Follow ``extends`` to the root template; collect block override chains.
@@ -262,12 +262,15 @@ class CodeGenerator:
         for template in chain:
             for block_name, block in template.ast.blocks.items():
                 chains.setdefault(block_name, []).append((block, template))
-        preamble = [
-            (template, stmt)
-            for template in chain[:-1]
-            for stmt in template.ast.body
-            if isinstance(stmt, (n.Set, n.SetBlock))
-        ]
+        # What Jinja2 runs of a child template before its parent: everything before
+        # `extends` (output included), then the top-level assignments after it.
+        preamble: list[n.Stmt] = []
+        for template in chain[:-1]:
+            body = template.ast.body
+            at = body.index(template.ast.extends)
+            kept = body[:at] + [s for s in body[at:] if isinstance(s, (n.Set, n.SetBlock, n.SetAttr))]
+            if kept:
+                preamble.append(_InTemplate(template, kept))
         return chain[-1], _BlockContext(chains, chain[-1]), preamble
 
     def _constant_name(self, expr: n.Expr, lineno: int, column: int, tag: str, template=None) -> str:
@@ -320,6 +323,13 @@ class CodeGenerator:
             const = self.statics[statics] = f"S{len(self.statics)}"
         return const
 
+    def _mark(self, lineno: int) -> str:
+        """The ``# line N`` comment that maps generated code back to the template (named if not the root)."""
+        current = self._current
+        if current is None or current.name == self._root_name:
+            return f"  # line {lineno}"
+        return f"  # line {lineno} of {current.name!r}"
+
     def fresh(self, prefix: str) -> str:
         self._counter += 1
         return f"{prefix}{self._counter}"
@@ -334,7 +344,7 @@ class CodeGenerator:
         fp = fingerprint(kind, statics, shapes)
         const = self.static_const(statics)
         entry = "[]" if not dynamics else "[\n" + "\n".join(_indent(d) for d in dynamics) + "\n]"
-        return _Code(stmts, f"Rendered({fp}, {const}, {entry})", ("node", fp), None, fp, const, entry)
+        return _Code(stmts, f"Rendered({fp}, {const}, {entry})", ("node", fp), "", fp, const, entry)
 
     def _emit(self, body: list[n.Stmt], scope: _Scope, acc: "_NodeAccumulator") -> None:
         for item in body:
@@ -354,9 +364,16 @@ class CodeGenerator:
                 for bname, bexpr in item.bindings:
                     value = self.expr(bexpr, scope, item.lineno)
                     py = inner.names[bname] = self.fresh(f"l_{bname}_")
-                    stmts.append(f"{py} = {value}  # line {item.lineno}")
-                acc.statements(stmts)
+                    stmts.append(f"{py} = {value}{self._mark(item.lineno)}")
+                inner, init = self._enter_scope(scope, item.body, inner)
+                acc.statements(stmts + init)
                 self._emit(item.body, inner, acc)
+            elif isinstance(item, _InTemplate):
+                prev, self._current = self._current, item.template
+                try:
+                    self._emit(item.body, scope, acc)
+                finally:
+                    self._current = prev
             elif isinstance(item, n.Include):
                 acc.slot(self._include(item, scope))
             elif isinstance(item, n.Block):
@@ -380,21 +397,21 @@ class CodeGenerator:
             code = f"attr_html({self.expr(expr.obj, scope, item.lineno)}, {expr.attr!r})"
         else:
             code = f"to_html({self.expr(expr, scope, item.lineno)})"
-        acc.slot(_Code([], code, ("e",), item.lineno))
+        acc.slot(_Code([], code, ("e",), self._mark(item.lineno)))
 
     def _if(self, item: n.If, scope: _Scope) -> _Code:
         branches = [(self.expr(test, scope, item.lineno), self.node(body, scope, "if")) for test, body in item.branches]
         other = self.node(item.else_body, scope, "if") if item.else_body is not None else None
         shape = ("if",) + tuple(code.fp for _, code in branches) + ((other.fp,) if other else ())
         if all(not code.stmts for _, code in branches) and (other is None or not other.stmts):
-            parts = [f"{code.expr}\nif {test} else  # line {item.lineno}" for test, code in branches]
+            parts = [f"{code.expr}\nif {test} else{self._mark(item.lineno)}" for test, code in branches]
             tail = other.expr if other is not None else "''"
             return _Code([], "(\n" + _indent("\n".join(parts) + "\n" + tail) + "\n)", shape)
         # Statement form: only the taken branch's statements run.
         var = self.fresh("_if")
         lines = []
         for k, (test, code) in enumerate(branches):
-            lines.append(f"{'if' if k == 0 else 'elif'} {test}:  # line {item.lineno}")
+            lines.append(f"{'if' if k == 0 else 'elif'} {test}:{self._mark(item.lineno)}")
             lines += [_indent(s) for s in code.stmts]
             lines.append(_indent(f"{var} = {code.expr}"))
         lines.append("else:")
@@ -421,16 +438,18 @@ class CodeGenerator:
         if item.filter is not None:
             # Filtering happens before loop.index & co are counted, as in Jinja2.
             cond = self.expr(item.filter, _Scope(scope, names={t: p for t, p in zip(item.targets, targets)}), lineno)
-            pre.append(f"{loop.seq} = [_v for _v in iter_({iterable}) for {target} in (_v,) if {cond}]  # line {lineno}")
+            pre.append(f"{loop.seq} = [_v for _v in iter_({iterable}) for {target} in (_v,) if {cond}]{self._mark(lineno)}")
             seq_expr = loop.seq
+        inner, init = self._enter_scope(scope, item.body, inner)
         body = self.node(item.body, inner, "for")
+        body.stmts[:0] = init
         key = self.expr(item.key, inner, lineno) if item.key is not None else None
         other = self.node(item.else_body, scope, "if") if item.else_body is not None else None
         statics, fp, entry = body.statics, fingerprint("for", body.fp), body.entry
         shape = ("for", fp, other.fp if other else None)
         needs_seq = loop.uses_length or loop.uses_object
         if needs_seq and item.filter is None:
-            pre.append(f"{loop.seq} = list({seq_expr})  # line {lineno}")
+            pre.append(f"{loop.seq} = list({seq_expr}){self._mark(lineno)}")
             seq_expr = loop.seq
         if needs_seq:
             pre.append(f"{loop.n} = len({loop.seq})")
@@ -439,8 +458,8 @@ class CodeGenerator:
         obj_stmt = [f"l{loop.ident}_loop = LoopContext({loop.seq}, {loop.i})"] if loop.uses_object else []
         keyed = key is not None
         entries = self.fresh("_e")
-        if not body.stmts and not obj_stmt and not keyed:
-            comp = f"[{entry}\nfor {head} in {over}  # line {lineno}\n]"
+        if not body.stmts and not obj_stmt and not keyed and (other is None or not other.stmts):
+            comp = f"[{entry}\nfor {head} in {over}{self._mark(lineno)}\n]"
             if other is None:
                 return _Code(pre, f"Comprehension({fp}, {statics}, {comp})", shape)
             return _Code(pre, f"(Comprehension({fp}, {statics}, {entries})\nif ({entries} := {comp})\nelse {other.expr})", shape)
@@ -448,10 +467,10 @@ class CodeGenerator:
         lines.append(f"{entries} = []")
         if keyed:
             lines.append(f"{entries}_keys = []")
-        lines.append(f"for {head} in {over}:  # line {lineno}")
+        lines.append(f"for {head} in {over}:{self._mark(lineno)}")
         lines += [_indent(s) for s in obj_stmt + body.stmts]
         if keyed:
-            lines.append(_indent(f"{entries}_keys.append({key})  # line {lineno}"))
+            lines.append(_indent(f"{entries}_keys.append({key}){self._mark(lineno)}"))
         lines.append(_indent(f"{entries}.append({entry})"))
         keys_arg = f", {entries}_keys" if keyed else ""
         result = f"Comprehension({fp}, {statics}, {entries}{keys_arg})"
@@ -466,15 +485,31 @@ class CodeGenerator:
             value = self.expr(item.expr, scope, item.lineno)
             targets = [self._assign_name(t, scope) for t in item.targets]
             lhs = ", ".join(targets) + ("," if item.unpack and len(targets) == 1 else "")
-            return [f"{lhs} = {value}  # line {item.lineno}"]
+            return [f"{lhs} = {value}{self._mark(item.lineno)}"]
         if isinstance(item, n.SetAttr):
             obj = self.name(item.target, scope)
             value = self.expr(item.expr, scope, item.lineno)
-            return [f"setattr_ns({obj}, {item.attr!r}, {value})  # line {item.lineno}"]
+            return [f"setattr_ns({obj}, {item.attr!r}, {value}){self._mark(item.lineno)}"]
         assert isinstance(item, n.SetBlock)
         code = self.node(item.body, scope, "set")
         target = self._assign_name(item.target, scope)
-        return code.stmts + [f"{target} = Markup(join({code.expr}))  # line {item.lineno}"]
+        return code.stmts + [f"{target} = Markup(join({code.expr})){self._mark(item.lineno)}"]
+
+    def _enter_scope(self, parent: _Scope, body: list[n.Stmt], scope: _Scope | None = None) -> tuple[_Scope, list[str]]:
+        """A new scope for ``body``, and the statements that initialise the names it assigns.
+
+        As in Jinja2, a name that a ``set`` in this scope assigns (anywhere, even
+        inside an ``if``) is this scope's own from the start of the scope: it
+        begins with the outer value, and assignments never leak out.
+        """
+        scope = scope or _Scope(parent)
+        init = []
+        for name in _assigned_names(body):
+            if name not in scope.names:
+                outer = self.name(name, parent)
+                py = scope.names[name] = self.fresh(f"l_{name}_")
+                init.append(f"{py} = {outer}")
+        return scope, init
 
     def _assign_name(self, name: str, scope: _Scope) -> str:
         """The Python local a ``set`` in this scope writes (it never leaks out of a loop or with)."""
@@ -496,34 +531,48 @@ class CodeGenerator:
             if item.ignore_missing and err.message.startswith(f"template {name!r} not found"):
                 return _Code([], "''", ("e",))
             raise
+        if item.isolated:
+            raise self.error(
+                "'include … without context' is not supported: an included template is compiled into the "
+                "including one and sees its variables (pass values with 'include … with name=value')",
+                item.lineno, item.column,
+            )
         inner = _Scope(scope)
         stmts = []
         for bname, bexpr in item.bindings:
             value = self.expr(bexpr, scope, item.lineno)
             py = inner.names[bname] = self.fresh(f"l_{bname}_")
-            stmts.append(f"{py} = {value}  # line {item.lineno}")
+            stmts.append(f"{py} = {value}{self._mark(item.lineno)}")
         prev, self._current = self._current, root
         self._include_stack.append(name)
         self._blocks.append(ctx)
+        body = preamble + root.ast.body
+        inner, init = self._enter_scope(scope, _flatten_preamble(body), inner)
+        self._template_scopes.append(inner)
         try:
-            for template, stmt in preamble:
-                self._current = template
-                stmts += self._statement(stmt, inner)
             self._current = root
-            code = self.node(root.ast.body, inner, "include")
+            code = self.node(body, inner, "include")
         finally:
+            self._template_scopes.pop()
             self._blocks.pop()
             self._include_stack.pop()
             self._current = prev
-        return _Code(stmts + code.stmts, code.expr, code.shape, None, code.fp, code.statics, code.entry)
+        stmts += init
+        return _Code(stmts + code.stmts, code.expr, code.shape, "", code.fp, code.statics, code.entry)
 
     def _block(self, name: str, level: int, scope: _Scope, lineno: int) -> _Code:
         ctx = self._blocks[-1]
         block, template = ctx.chains[name][level]
         prev, self._current = self._current, template
         self._super_stack.append((name, level))
+        # Like Jinja2, a block sees the template's top-level names but not the loop or
+        # with variables around it, unless it is declared `scoped`.
+        scoped = any(b.scoped for b, _ in ctx.chains[name])  # `scoped` where the block is placed counts
+        outer = scope if scoped else self._template_scopes[-1]
         try:
-            code = self.node(block.body, scope, "block")
+            inner, init = self._enter_scope(outer, block.body)
+            code = self.node(block.body, inner, "block")
+            code.stmts[:0] = init
         finally:
             self._super_stack.pop()
             self._current = prev
@@ -691,7 +740,7 @@ class _NodeAccumulator:
         if code.stmts:
             self._flush()
             self.stmts += code.stmts
-        mark = f"  # line {code.lineno}" if code.lineno else ""
+        mark = code.mark
         self.dynamics.append((code.expr, mark))
         self.shapes.append(code.shape)
         self.parts.append("")
@@ -702,6 +751,38 @@ class _NodeAccumulator:
 
 
 # --- small helpers -------------------------------------------------------------------------------
+
+
+@dataclass
+class _InTemplate:
+    """Statements of another template spliced into this one (a child's text before ``extends``)."""
+
+    template: LoadedTemplate
+    body: list[n.Stmt]
+
+
+def _flatten_preamble(body: list) -> list:
+    out = []
+    for item in body:
+        out += item.body if isinstance(item, _InTemplate) else [item]
+    return out
+
+
+def _assigned_names(body: list) -> list[str]:
+    """Names assigned by ``set`` in this scope: in ``if`` branches too, not in nested loops/with/blocks."""
+    names: list[str] = []
+    for item in body:
+        if isinstance(item, n.Set):
+            names += [t for t in item.targets if t not in names]
+        elif isinstance(item, n.SetBlock):
+            if item.target not in names:
+                names.append(item.target)
+        elif isinstance(item, n.If):
+            for branch in [b for _, b in item.branches] + ([item.else_body] if item.else_body else []):
+                names += [t for t in _assigned_names(branch) if t not in names]
+        elif isinstance(item, _InTemplate):
+            names += [t for t in _assigned_names(item.body) if t not in names]
+    return names
 
 
 def _child_bodies(item: n.Stmt) -> list[list[n.Stmt]]:
@@ -739,8 +820,23 @@ def compile_template(
     """Compile template ``name`` to Python source; also return the sources it depends on."""
     gen = CodeGenerator(load, filters, tests)
     gen._super_stack = []
-    source = gen.compile_module(name)
+    try:
+        source = gen.compile_module(name)
+    except RecursionError:
+        raise _too_deep(name, gen) from None
     return source, dict(gen.sources)
+
+
+def _too_deep(name: str, gen: "CodeGenerator | None" = None) -> TemplateSyntaxError:
+    return TemplateSyntaxError(f"template {name!r} nests tags or expressions too deeply to compile", 1, name)
+
+
+def python_code(source: str, name: str, filename: str):
+    """Compile generated Python; Python's own nesting limits become a TemplateSyntaxError."""
+    try:
+        return compile(source, filename, "exec")
+    except (SyntaxError, RecursionError, MemoryError) as exc:
+        raise _too_deep(name) from exc
 
 
 def parse_loaded(name: str, source: str, filename: str | None) -> LoadedTemplate:

@@ -100,14 +100,14 @@ class Template:
             tb = tb.tb_next
         if line is None or getattr(exc, "template_lineno", None) is not None:
             return
-        lines = linecache.getlines(self._filename)
-        lineno = template_line(lines, line)
-        if lineno is None:
+        found = template_line(linecache.getlines(self._filename), line)
+        if found is None:
             return
-        source = self.environment._source_line(self.name, lineno)
-        exc.template_name = self.name  # type: ignore[attr-defined]
+        name, lineno = found[0] or self.name, found[1]
+        source = self.environment._source_line(name, lineno)
+        exc.template_name = name  # type: ignore[attr-defined]
         exc.template_lineno = lineno  # type: ignore[attr-defined]
-        exc.add_note(f'  in template "{self.name}", line {lineno}' + (f":\n    {source.strip()}" if source else ""))
+        exc.add_note(f'  in template "{name}", line {lineno}' + (f":\n    {source.strip()}" if source else ""))
 
     def __repr__(self) -> str:
         return f"<Template {self.name!r}>"
@@ -207,8 +207,11 @@ class Environment:
             return self._template_from_source(key, py, "<string>")
 
     def compile_to_python(self, name: str) -> str:
-        """Generated Python for template ``name`` (no caches touched)."""
+        """Generated Python for template ``name`` (no caches touched); checked to compile."""
+        from .compiler import python_code
+
         py, _ = self._compile(name, self._loading_function())
+        python_code(py, name, f"<template {name!r}>")
         return py
 
     # --- internals ----------------------------------------------------------------------------------
@@ -251,10 +254,9 @@ class Environment:
                 return self._template_from_module(name, module, str(path))
         src = self.loader.get_source(name)  # raises TemplateNotFound for a missing template
         py, _deps = self._compile(name, self._loading_function())
-        if path is not None:
-            if write_module(path, py):
-                module = _import_file(path, name)
-                return self._template_from_module(name, module, str(path))
+        if path is not None and write_module(path, py):
+            # Run the code we just generated; the next process imports the file (and its bytecode cache).
+            return self._template_from_source(name, py, str(path), registered=True)
         return self._template_from_source(name, py, src.filename or f"<template {name!r}>")
 
     def _is_fresh(self, module: ModuleType, name: str) -> bool:
@@ -264,15 +266,21 @@ class Environment:
             return False
         return all(self._source_hash(dep) == digest for dep, digest in module.SOURCES.items())
 
-    def _template_from_source(self, name: str, py: str, filename: str) -> Template:
-        # Tracebacks and error annotation read generated lines through linecache. Keyed by the
-        # generated code's hash, so compiling the same source again reuses the entry.
+    def _template_from_source(self, name: str, py: str, filename: str, registered: bool = False) -> Template:
+        """Run generated code. ``registered``: ``filename`` is the module file itself (linecache reads it)."""
+        from .compiler import python_code
+
         digest = hashlib.blake2b(py.encode("utf-8"), digest_size=8).hexdigest()
-        fake = f"<pyview template {name!r} from {filename} {digest}>"
-        linecache.cache[fake] = (len(py), None, py.splitlines(True), fake)
+        if registered:
+            fake = filename
+        else:
+            # Tracebacks and error notes read generated lines through linecache. Keyed by the
+            # generated code's hash, so compiling the same source again reuses the entry.
+            fake = f"<pyview template {name!r} from {filename} {digest}>"
+            linecache.cache[fake] = (len(py), None, py.splitlines(True), fake)
         module = ModuleType(f"pyview_template_{digest}")
         module.__source__ = py  # type: ignore[attr-defined]
-        exec(compile(py, fake, "exec"), module.__dict__)
+        exec(python_code(py, name, fake), module.__dict__)
         return self._template_from_module(name, module, fake)
 
     def _template_from_module(self, name: str, module: ModuleType, filename: str) -> Template:

@@ -28,11 +28,16 @@ def source_hash(normalized_source: str) -> str:
     return hashlib.sha256(normalized_source.encode("utf-8")).hexdigest()
 
 
-def template_line(py_source_lines: list[str], py_lineno: int) -> int | None:
-    """The template line of generated line ``py_lineno`` (1-based), from the nearest ``# line N`` at or above it."""
+_MARK = re.compile(r"# line (\d+)(?: of '((?:[^'\\]|\\.)*)')?\s*$")
+
+
+def template_line(py_source_lines: list[str], py_lineno: int) -> tuple[str | None, int] | None:
+    """(template name or None for the compiled template itself, line) of generated line ``py_lineno``.
+
+    Read from the nearest ``# line N`` (or ``# line N of 'other.html'``) comment at or above it.
+    """
     for i in range(min(py_lineno, len(py_source_lines)) - 1, -1, -1):
-        line = py_source_lines[i]
-        k = line.rfind("# line ")
-        if k >= 0 and line[k + 7 :].strip().isdigit():
-            return int(line[k + 7 :])
+        m = _MARK.search(py_source_lines[i])
+        if m:
+            return m.group(2), int(m.group(1))
     return None

@@ -167,6 +167,7 @@ class Text(Stmt):
     value: str
     strip_before: bool = False
     strip_after: bool = False
+    raw: bool = False  # from {% raw %}: whitespace control of neighbouring tags leaves it alone
 
 
 @dataclass(slots=True)
@@ -253,6 +254,7 @@ class Include(Stmt):
     ignore_missing: bool
     lineno: int
     column: int = 1
+    isolated: bool = False  # `without context` / `only`
     strip_before: bool = False
     strip_after: bool = False
 
@@ -272,6 +274,7 @@ class Block(Stmt):
     body: list[Stmt]
     lineno: int
     column: int = 1
+    scoped: bool = False  # sees the loop/with variables around it
     strip_before: bool = False
     strip_after: bool = False
 

@@ -51,9 +51,9 @@ def _apply_whitespace_control(items: list) -> list:
     and the tag that frames this body applies its own ``-`` later.
     """
     for i, item in enumerate(items):
-        if getattr(item, "strip_before", False) and i > 0 and type(items[i - 1]) is n.Text:
+        if getattr(item, "strip_before", False) and i > 0 and _strippable(items[i - 1]):
             items[i - 1].value = items[i - 1].value.rstrip()
-        if getattr(item, "strip_after", False) and i + 1 < len(items) and type(items[i + 1]) is n.Text:
+        if getattr(item, "strip_after", False) and i + 1 < len(items) and _strippable(items[i + 1]):
             items[i + 1].value = items[i + 1].value.lstrip()
     return items
 
@@ -74,13 +74,17 @@ def _finish_body(items: list) -> list:
     return out
 
 
+def _strippable(item) -> bool:
+    return type(item) is n.Text and not item.raw
+
+
 def _strip_body_start(body: list) -> None:
-    if body and type(body[0]) is n.Text:
+    if body and _strippable(body[0]):
         body[0].value = body[0].value.lstrip()
 
 
 def _strip_body_end(body: list) -> None:
-    if body and type(body[-1]) is n.Text:
+    if body and _strippable(body[-1]):
         body[-1].value = body[-1].value.rstrip()
 
 
@@ -103,8 +107,8 @@ class _ToAST(Transformer):
         return n.Text(str(c[0]))
 
     def comment(self, c):
-        tok = str(c[0])
-        return n.Comment(strip_before=tok[2:3] == "-", strip_after=tok[-3:-2] == "-")
+        inner = str(c[0])[2:-2]
+        return n.Comment(strip_before=inner.startswith("-"), strip_after=inner.endswith("-") and inner != "-")
 
     def raw(self, c):
         m = _RAW.fullmatch(str(c[0]))
@@ -114,7 +118,7 @@ class _ToAST(Transformer):
             content = content.lstrip()
         if m.group(4):
             content = content.rstrip()
-        return n.Text(content, strip_before=bool(m.group(1)), strip_after=bool(m.group(5)))
+        return n.Text(content, strip_before=bool(m.group(1)), strip_after=bool(m.group(5)), raw=True)
 
     def output(self, c):
         start, expr, end = c
@@ -236,10 +240,12 @@ class _ToAST(Transformer):
         tag, template, *mods, end = c
         ignore = any(m == "ignore_missing" for m in mods)
         bindings: list = []
+        isolated = False
         for m in mods:
             if isinstance(m, tuple) and m[0] == "with":
                 bindings = m[1]
-        node = n.Include(template, bindings, ignore, tag.line, tag.column)
+            isolated = isolated or m == ("isolated",)
+        node = n.Include(template, bindings, ignore, tag.line, tag.column, isolated)
         return self._close(node, tag, end)
 
     def ignore_missing(self, c):
@@ -251,13 +257,17 @@ class _ToAST(Transformer):
     def include_plain(self, c):
         return ("plain",)
 
+    def include_isolated(self, c):
+        return ("isolated",)
+
     def extends_stmt(self, c):
         tag, template, end = c
         return self._close(n.Extends(template, tag.line, tag.column), tag, end)
 
     def block_block(self, c):
         tag, name = c[0], c[1]
-        rest = [x for x in c[2:] if x != "modifier"]
+        scoped = any(x == "scoped" for x in c[2:] if isinstance(x, str) and not isinstance(x, Token))
+        rest = [x for x in c[2:] if not (isinstance(x, str) and not isinstance(x, Token) and x in ("scoped", "required"))]
         end, body, close_tag = rest[0], rest[1], rest[2]
         close_name = rest[3] if len(rest) == 5 else None
         close_end = rest[-1]
@@ -267,11 +277,14 @@ class _ToAST(Transformer):
                 close_name.line,
                 column=close_name.column,
             )
-        node = n.Block(str(name), self._frame(body, end, close_tag), tag.line, tag.column)
+        node = n.Block(str(name), self._frame(body, end, close_tag), tag.line, tag.column, scoped)
         return self._close(node, tag, close_end)
 
-    def block_modifier(self, c):
-        return "modifier"
+    def block_scoped(self, c):
+        return "scoped"
+
+    def block_required(self, c):
+        return "required"
 
     # --- expressions -----------------------------------------------------------------------------
 
@@ -289,7 +302,13 @@ class _ToAST(Transformer):
         return n.Const(int(text))
 
     def string(self, c):
-        return n.Const("".join(_unescape_string(str(t)) for t in c))
+        parts = []
+        for tok in c:
+            try:
+                parts.append(_unescape_string(str(tok)))
+            except UnicodeDecodeError as exc:
+                raise TemplateSyntaxError(f"bad escape in string literal: {exc.reason}", tok.line, column=tok.column) from None
+        return n.Const("".join(parts))
 
     def tuple_lit(self, c):
         return n.TupleLit(list(c))
@@ -445,6 +464,8 @@ def parse(source: str, name: str | None = None, filename: str | None = None) -> 
     except UnexpectedInput as err:
         message, line, column = describe_parse_error(text, err)
         raise TemplateSyntaxError(message, line, name, filename, column, text) from None
+    except RecursionError:
+        raise TemplateSyntaxError("the template nests too deeply to parse", 1, name, filename, 1, text) from None
     return n.TemplateAST(list(body), name=name, source=text)
 
 

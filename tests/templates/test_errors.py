@@ -104,3 +104,18 @@ def test_a_broken_template_does_not_break_others():
     with pytest.raises(TemplateSyntaxError):
         env.get_template("bad.html")
     assert env.get_template("good.html").render() == "1"
+
+
+def test_bad_string_escape_is_a_syntax_error():
+    err = syntax_error('ok\n{{ "\\x" }}')
+    assert "bad escape in string literal" in err.message and err.lineno == 2
+
+
+def test_deep_nesting_is_a_syntax_error_not_a_crash():
+    syntax_error("{% if x %}" * 120 + "{% endif %}" * 120)
+    syntax_error("{{ " + "[" * 300 + "]" * 300 + " }}")
+
+
+def test_include_without_context_is_refused_clearly():
+    err = syntax_error("{% include 'p.html' without context %}", **{"p.html": "x"})
+    assert "without context" in err.message

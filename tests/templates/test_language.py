@@ -184,3 +184,38 @@ def test_tests_on_literals_compile():
     # `1 is None` is a SyntaxError/SyntaxWarning in generated Python; literals take the function path.
     assert ours("{{ 1 is none }}{{ none is none }}{{ [] is none }}{{ 'a' is defined }}{{ 2 is even }}") == \
         jinja("{{ 1 is none }}{{ none is none }}{{ [] is none }}{{ 'a' is defined }}{{ 2 is even }}")
+
+
+SCOPING_CASES = [
+    # A set inside an if inside a loop: the loop's own variable, reset each iteration.
+    ('{% for i in [1,2] %}{% if i == 2 %}{% set n = "set" %}{% endif %}{{ n }}{% endfor %}{{ n }}', {"n": "outer"}, {}),
+    ('{% for i in [1,2] %}{% if i == 1 %}{% set n = "set" %}{% endif %}{{ n }}{% endfor %}', {"n": "outer"}, {}),
+    ('{% with %}{% if false %}{% set n = 1 %}{% endif %}{{ n }}{% endwith %}', {"n": "outer"}, {}),
+    ("{% for x in [] %}{% else %}{% set m = 5 %}{{ m }}{% endfor %}", {}, {}),
+    # Blocks have their own scope and do not see loop variables around them unless scoped.
+    ("{% set x = 0 %}{% block b %}{% set x = 1 %}{{ x }}{% endblock %}[{{ x }}]", {}, {}),
+    ('{% extends "b.html" %}{% block a %}{{ y }}{% endblock %}', {}, {"b.html": "{% for y in [1,2] %}<{% block a %}{% endblock %}>{% endfor %}"}),
+    ('{% extends "b.html" %}{% block a %}{{ y }}{% endblock %}', {}, {"b.html": "{% for y in [1,2] %}<{% block a scoped %}{% endblock %}>{% endfor %}"}),
+    # Included templates' sets stay inside them; text before extends is output.
+    ('{% include "p.html" %}[{{ q }}]', {}, {"p.html": "{% if 1 %}{% set q = 1 %}{% endif %}{{ q }}"}),
+    ('hello\n{% extends "b.html" %}{% set t = 1 %}', {}, {"b.html": "[{{ t }}]"}),
+    # Whitespace control does not reach into raw blocks or across comments.
+    ("{{ 1 -}}{% raw %} x{% endraw %}|a {#-#} b|{% for c in 'ab' -%}{##} {% endfor %}", {}, {}),
+]
+
+
+@pytest.mark.parametrize("src, ctx, parts", SCOPING_CASES)
+def test_scoping_and_whitespace_like_jinja2(src, ctx, parts):
+    env = Environment(loader=DictLoader(parts))
+    expected = jinja2.Environment(autoescape=True, loader=jinja2.DictLoader(parts)).from_string(src).render(ctx)
+    assert env.from_string(src).render(ctx) == expected
+
+
+def test_render_errors_in_a_parent_template_name_the_parent():
+    env = Environment(loader=DictLoader({
+        "base.html": "<main>\n{{ 1 // zero }}\n{% block b %}{% endblock %}</main>",
+        "page.html": "{% extends 'base.html' %}{% block b %}ok{% endblock %}",
+    }))
+    with pytest.raises(ZeroDivisionError) as info:
+        env.get_template("page.html").render(zero=0)
+    assert (info.value.template_name, info.value.template_lineno) == ("base.html", 2)
