@@ -660,8 +660,10 @@ class CodeGenerator:
             return f"{py}({args})"
         if t is n.Test:
             value = self.expr(e.value, scope, lineno)
-            literal = isinstance(e.value, (n.Const, n.ListLit, n.TupleLit, n.DictLit))
-            if e.name in _INLINE_TESTS and not e.args and not literal:  # Python rejects `1 is None`
+            # `x is None` inline only where Python cannot fold the operand to a literal
+            # (it rejects or warns about `1 is None`, `(-1 + 2) is None`).
+            foldable = not isinstance(e.value, (n.Name, n.Getattr, n.Getitem, n.Call, n.Filter))
+            if e.name in _INLINE_TESTS and not e.args and not foldable:
                 code = _INLINE_TESTS[e.name].format(value)
             elif e.name in self.tests:
                 py = self.used_tests.setdefault(e.name, f"t_{_ident(e.name)}_{len(self.used_tests)}")

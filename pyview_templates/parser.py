@@ -11,6 +11,7 @@ act on; :mod:`.diagnose` explains unbalanced tags better than a parser state can
 from __future__ import annotations
 
 import re
+import warnings
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -39,8 +40,11 @@ def _unescape_string(literal: str) -> str:
     body = literal[1:-1]
     if "\\" not in body:
         return body
-    # Same rule as Jinja2: Python's unicode-escape on the literal body.
-    return body.encode("ascii", "backslashreplace").decode("unicode-escape")
+    # Same rule as Jinja2: Python's unicode-escape on the literal body. An unknown escape
+    # such as "\9" is kept as written (Python only warns about it); so is ours, silently.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return body.encode("ascii", "backslashreplace").decode("unicode-escape")
 
 
 def _apply_whitespace_control(items: list) -> list:

@@ -33,9 +33,6 @@ def iter_(value: Any) -> Iterable:
     """The iterable of a ``for`` loop: an undefined name loops zero times, as in Jinja2."""
     if isinstance(value, Undefined):
         return ()
-    stream = getattr(value, "__pyview_stream__", None)
-    if stream is not None:
-        return stream()
     return value
 
 
