@@ -360,11 +360,7 @@ class CodeGenerator:
                 acc.statements(self._statement(item, scope))
             elif isinstance(item, n.With):
                 inner = _Scope(scope)
-                stmts = []
-                for bname, bexpr in item.bindings:
-                    value = self.expr(bexpr, scope, item.lineno)
-                    py = inner.names[bname] = self.fresh(f"l_{bname}_")
-                    stmts.append(f"{py} = {value}{self._mark(item.lineno)}")
+                stmts = self._bind(item.bindings, scope, inner, item.lineno)
                 inner, init = self._enter_scope(scope, item.body, inner)
                 acc.statements(stmts + init)
                 self._emit(item.body, inner, acc)
@@ -511,6 +507,15 @@ class CodeGenerator:
                 init.append(f"{py} = {outer}")
         return scope, init
 
+    def _bind(self, bindings: list[tuple[str, n.Expr]], outer: _Scope, inner: _Scope, lineno: int) -> list[str]:
+        """``with a=…`` / ``include … with a=…``: values evaluated in the outer scope, bound in the inner."""
+        stmts = []
+        for bname, bexpr in bindings:
+            value = self.expr(bexpr, outer, lineno)
+            py = inner.names[bname] = self.fresh(f"l_{bname}_")
+            stmts.append(f"{py} = {value}{self._mark(lineno)}")
+        return stmts
+
     def _assign_name(self, name: str, scope: _Scope) -> str:
         """The Python local a ``set`` in this scope writes (it never leaks out of a loop or with)."""
         if name in scope.names:
@@ -538,11 +543,7 @@ class CodeGenerator:
                 item.lineno, item.column,
             )
         inner = _Scope(scope)
-        stmts = []
-        for bname, bexpr in item.bindings:
-            value = self.expr(bexpr, scope, item.lineno)
-            py = inner.names[bname] = self.fresh(f"l_{bname}_")
-            stmts.append(f"{py} = {value}{self._mark(item.lineno)}")
+        stmts = self._bind(item.bindings, scope, inner, item.lineno)
         prev, self._current = self._current, root
         self._include_stack.append(name)
         self._blocks.append(ctx)

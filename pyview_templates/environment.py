@@ -27,23 +27,28 @@ from .undefined import Undefined, UndefinedError
 _default_filters: dict[str, Callable[..., Any]] = {}
 
 
+def _register_into(registry: dict[str, Callable], name: str | Callable | None, func: Callable | None):
+    """``register(name, func)``, ``@register`` or ``@register("name")`` into ``registry``."""
+    if callable(name):
+        registry[name.__name__] = name
+        return name
+    if func is not None:
+        registry[name or func.__name__] = func
+        return func
+
+    def deco(f: Callable) -> Callable:
+        registry[name or f.__name__] = f
+        return f
+
+    return deco
+
+
 def register_filter(name: str | Callable | None = None, func: Callable | None = None):
     """Register a filter for every Environment created afterwards (and ``Template(...)``).
 
     Usable as ``register_filter("money", fmt)``, ``@register_filter`` or ``@register_filter("money")``.
     """
-    if callable(name):
-        _default_filters[name.__name__] = name
-        return name
-    if func is not None:
-        _default_filters[name or func.__name__] = func
-        return func
-
-    def deco(f: Callable) -> Callable:
-        _default_filters[name or f.__name__] = f
-        return f
-
-    return deco
+    return _register_into(_default_filters, name, func)
 
 
 class Template:
@@ -160,18 +165,7 @@ class Environment:
 
     def register_filter(self, name: str | Callable, func: Callable | None = None):
         """Add a filter to this environment (usable as a decorator)."""
-        if callable(name):
-            self.filters[name.__name__] = name
-            return name
-        if func is not None:
-            self.filters[name] = func
-            return func
-
-        def deco(f: Callable) -> Callable:
-            self.filters[name] = f
-            return f
-
-        return deco
+        return _register_into(self.filters, name, func)
 
     def filter_function(self, name: str) -> Callable:
         """The callable compiled code uses for filter ``name`` (environment-aware filters get ``self`` bound)."""
