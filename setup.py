@@ -5,6 +5,7 @@ from setuptools import Extension, setup
 
 EXTENSIONS = [
     Extension("pyview_templates._native", ["pyview_templates/_native.pyx"]),
+    Extension("pyview_core._diff", ["pyview_core/_diff.pyx"]),
 ]
 
 setup(

@@ -51,3 +51,27 @@ except ImportError as exc:  # pragma: no cover - depends on the build
     ) from exc
 
 __all__ = ["Comprehension", "Rendered", "join"]
+
+
+class StreamOps:
+    """The pending operations of one stream, carried by its loop's Comprehension (``stream=``).
+
+    ``inserts`` are ``(dom_id, at, limit, update_only)`` in the order they were
+    made, matching the comprehension's entries one to one; ``deletes`` are DOM
+    ids; ``reset`` clears the client's container first. The diff core gives
+    each stream name a per-view wire ref.
+    """
+
+    __slots__ = ("name", "inserts", "deletes", "reset")
+
+    def __init__(self, name: str, inserts=(), deletes=(), reset: bool = False) -> None:
+        self.name = name
+        self.inserts = list(inserts)
+        self.deletes = list(deletes)
+        self.reset = reset
+
+    def __repr__(self) -> str:
+        return f"StreamOps({self.name!r}, inserts={self.inserts!r}, deletes={self.deletes!r}, reset={self.reset!r})"
+
+
+__all__ += ["StreamOps"]

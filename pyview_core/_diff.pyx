@@ -1,0 +1,392 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""The diff core: Rendered trees → LiveView 1.2 wire trees and minimal diffs.
+
+Phoenix's model, as a pure function of (what the client holds, new tree):
+
+* A node whose fingerprint is new at its position is sent whole, with ``"s"``.
+* A node whose fingerprint the client already has at that position sends only
+  the dynamics that changed, recursively; unchanged keys are left out.
+* A comprehension is a keyed ``k``/``kc`` table whose entries are diffed one
+  dynamic at a time; with loop keys, entries that moved are sent as moves
+  (``j`` or ``[j, diff]`` and ``"km": true``) instead of re-sent rows.
+* A stream comprehension always sends full rows for what it inserts (the
+  client forgets rendered stream rows) plus its operations.
+
+What the Differ keeps between renders is the previous tree itself: its
+fingerprints, the statics tuples shared with the compiled template, and the
+already-escaped dynamic strings. Those are immutable snapshots of the page, so
+a user mutating ``socket.context`` lists in place cannot corrupt the next
+diff, and nothing is copied.
+"""
+
+cimport cython
+from pyview_templates._native cimport Comprehension, Rendered
+
+import re
+
+import orjson
+
+# "0", "1", … as shared str objects: every wire key is one of these.
+cdef list _KEYS = [str(i) for i in range(4096)]
+cdef str _S = "s"
+cdef str _K = "k"
+cdef str _KC = "kc"
+cdef str _KM = "km"
+cdef str _R = "r"
+cdef str _STREAM = "stream"
+
+
+cdef inline str _key(Py_ssize_t i):
+    if i < 4096:
+        return <str>_KEYS[i]
+    return str(i)
+
+
+# --- the root flag -----------------------------------------------------------------------------
+# `"r": 1` lets the client skip re-rendering an unchanged element, but it must
+# only be set on a node whose statics render exactly one element (otherwise the
+# client throws "malformed html" or drops siblings). Decided once per
+# fingerprint, from the statics, with dynamics as placeholders.
+
+_VOID = frozenset(
+    "area base br col command embed hr img input keygen link meta param source track wbr".split()
+)
+_RAW_TEXT = frozenset(("script", "style", "textarea", "title"))
+_TAG_NAME = re.compile(r"<([A-Za-z][^\s/>\x00]*)")
+cdef dict _root_cache = {}
+
+
+def single_root(tuple statics) -> bool:
+    """Whether a node with these statics renders exactly one element (whitespace around it allowed)."""
+    html = "\x00".join(statics)  # \x00 stands for a dynamic
+    n = len(html)
+    i = 0
+    while i < n and html[i].isspace():
+        i += 1
+    if not _TAG_NAME.match(html, i):
+        return False
+    depth = 0
+    closed = False
+    while i < n:
+        c = html[i]
+        if c == "<":
+            if depth == 0 and closed:
+                return False  # a second element (or comment) at the top level
+            if html.startswith("<!--", i):
+                end = html.find("-->", i + 4)
+                if end < 0:
+                    return False
+                i = end + 3
+                continue
+            if html.startswith("</", i):
+                end = html.find(">", i)
+                if end < 0 or "\x00" in html[i:end]:
+                    return False
+                depth -= 1
+                if depth < 0:
+                    return False
+                if depth == 0:
+                    closed = True
+                i = end + 1
+                continue
+            m = _TAG_NAME.match(html, i)
+            if m is None:
+                if depth == 0:
+                    return False
+                i += 1
+                continue
+            j = m.end()
+            quote = None
+            while j < n:
+                ch = html[j]
+                if quote is not None:
+                    if ch == quote:
+                        quote = None
+                elif ch == '"' or ch == "'":
+                    quote = ch
+                elif ch == ">":
+                    break
+                j += 1
+            if j >= n:
+                return False
+            name = m.group(1).lower()
+            i = j + 1
+            if name in _VOID or html[j - 1] == "/":
+                if depth == 0:
+                    closed = True
+                continue
+            if name in _RAW_TEXT:
+                end = html.lower().find("</" + name, i)
+                if end < 0:
+                    return False
+                i = end
+            depth += 1
+            continue
+        if depth == 0 and (c == "\x00" or not c.isspace()):
+            return False
+        i += 1
+    return closed and depth == 0
+
+
+cdef bint _is_root(Rendered node) except -1:
+    cached = _root_cache.get(node.fingerprint)
+    if cached is None:
+        cached = single_root(node.statics)
+        _root_cache[node.fingerprint] = cached
+    return <bint>cached
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+cdef object _bad_dynamic(object d, str where):
+    return TypeError(
+        f"{where} is a {type(d).__name__}; a tree dynamic must be a str (escaped HTML), "
+        f"a Rendered or a Comprehension"
+    )
+
+
+cdef object _bad_count(str kind, Py_ssize_t statics, Py_ssize_t dynamics):
+    return TypeError(
+        f"a {kind} has {statics} statics and {dynamics} dynamics; expected one more static than dynamics"
+    )
+
+
+# --- the differ ----------------------------------------------------------------------------------
+
+
+@cython.final
+cdef class Differ:
+    """Per connected view: ``join(tree)`` once, then ``diff(tree)`` per render.
+
+    Both return JSON-ready dicts in the LiveView 1.2 format (statics are tuples,
+    which JSON encoders write as arrays). ``title`` and ``events`` become the
+    top-level ``t`` and ``e`` keys. ``join_json``/``diff_json`` encode in the
+    same call.
+    """
+
+    cdef object _prev
+    cdef dict _stream_refs
+
+    def __cinit__(self):
+        self._prev = None
+        self._stream_refs = {}
+
+    @property
+    def joined(self) -> bool:
+        return self._prev is not None
+
+    def join(self, tree, title=None, events=None) -> dict:
+        """The full wire tree (the ``rendered`` of a join reply)."""
+        if type(tree) is not Rendered:
+            raise _bad_dynamic(tree, "the tree")
+        out = self._full_node(<Rendered>tree, True)
+        self._prev = tree
+        _add_top(out, title, events)
+        return out
+
+    def diff(self, tree, title=None, events=None) -> dict:
+        """The minimal diff from the previous tree to ``tree``; ``{}`` when nothing changed."""
+        if type(tree) is not Rendered:
+            raise _bad_dynamic(tree, "the tree")
+        if self._prev is None:
+            raise RuntimeError("Differ.diff() before join(): the client has no tree to patch")
+        cdef Rendered prev = <Rendered>self._prev
+        cdef Rendered new = <Rendered>tree
+        if prev.fingerprint != new.fingerprint:
+            out = self._full_node(new, True)
+        else:
+            out = self._diff_node(prev, new)
+            if out is None:
+                out = {}
+        self._prev = tree
+        _add_top(out, title, events)
+        return out
+
+    def join_json(self, tree, title=None, events=None) -> bytes:
+        return orjson.dumps(self.join(tree, title, events))
+
+    def diff_json(self, tree, title=None, events=None) -> bytes:
+        return orjson.dumps(self.diff(tree, title, events))
+
+    # --- full trees (the client has nothing at this position) -----------------------------------
+
+    cdef dict _full_node(self, Rendered node, bint top=False):
+        cdef list dyn = node.dynamics
+        cdef Py_ssize_t i, n = len(dyn)
+        if len(node.statics) != n + 1:
+            raise _bad_count("Rendered node", len(node.statics), n)
+        cdef dict out = {_S: node.statics}
+        for i in range(n):
+            out[_key(i)] = self._full_dyn(dyn[i], i)
+        # At the top level "r" means a hook reply to the client, never the root flag.
+        if not top and _is_root(node):
+            out[_R] = 1
+        return out
+
+    cdef object _full_dyn(self, object d, Py_ssize_t i):
+        cdef type t = type(d)
+        if t is str:
+            return d
+        if t is Rendered:
+            return self._full_node(<Rendered>d)
+        if t is Comprehension:
+            return self._full_comp(<Comprehension>d)
+        raise _bad_dynamic(d, f"dynamic {i}")
+
+    cdef dict _full_entry(self, object entry, Py_ssize_t width):
+        if type(entry) is not list or len(<list>entry) != width:
+            raise TypeError(f"a comprehension entry must be a list of {width} dynamics, got {entry!r:.80}")
+        cdef list e = <list>entry
+        cdef dict out = {}
+        cdef Py_ssize_t j
+        for j in range(width):
+            out[_key(j)] = self._full_dyn(e[j], j)
+        return out
+
+    cdef dict _full_comp(self, Comprehension c):
+        cdef list entries = c.entries
+        cdef Py_ssize_t i, n = len(entries), width = len(c.statics) - 1
+        cdef dict k = {}
+        for i in range(n):
+            k[_key(i)] = self._full_entry(entries[i], width)
+        k[_KC] = n
+        cdef dict out = {_S: c.statics, _K: k}
+        if c.stream is not None:
+            out[_STREAM] = self._stream(c.stream)
+        return out
+
+    # --- diffs (the client has the same fingerprint at this position) ----------------------------
+
+    cdef object _diff_dyn(self, object old, object new, Py_ssize_t i):
+        """The wire value for one position, or None if the client already shows ``new``."""
+        cdef type t = type(new)
+        if t is str:
+            if type(old) is str and (old is new or <str>old == <str>new):
+                return None
+            return new
+        if t is Rendered:
+            if type(old) is Rendered and (<Rendered>old).fingerprint == (<Rendered>new).fingerprint:
+                return self._diff_node(<Rendered>old, <Rendered>new)
+            return self._full_node(<Rendered>new)
+        if t is Comprehension:
+            if type(old) is Comprehension and (<Comprehension>old).fingerprint == (<Comprehension>new).fingerprint:
+                return self._diff_comp(<Comprehension>old, <Comprehension>new)
+            return self._full_comp(<Comprehension>new)
+        raise _bad_dynamic(new, f"dynamic {i}")
+
+    cdef object _diff_list(self, list old, list new):
+        """Changed positions of two dynamics lists of the same shape, or None."""
+        cdef Py_ssize_t i, n = len(new)
+        if len(old) != n:
+            raise TypeError(f"two renders of the same fingerprint have {len(old)} and {n} dynamics")
+        cdef object out = None
+        cdef object r
+        for i in range(n):
+            r = self._diff_dyn(old[i], new[i], i)
+            if r is not None:
+                if out is None:
+                    out = {}
+                (<dict>out)[_key(i)] = r
+        return out
+
+    cdef object _diff_node(self, Rendered old, Rendered new):
+        return self._diff_list(old.dynamics, new.dynamics)
+
+    cdef object _diff_comp(self, Comprehension old, Comprehension new):
+        cdef list entries = new.entries
+        cdef Py_ssize_t width = len(new.statics) - 1
+        cdef Py_ssize_t i, n = len(entries)
+        cdef dict k
+        if new.stream is not None:
+            ops = new.stream
+            if n == 0 and not ops.inserts and not ops.deletes and not ops.reset:
+                return None
+            k = {}
+            for i in range(n):
+                k[_key(i)] = self._full_entry(entries[i], width)
+            k[_KC] = n
+            return {_K: k, _STREAM: self._stream(ops)}
+        if new.keys is not None and old.keys is not None:
+            k = self._diff_keyed(old, new, width)
+        else:
+            k = self._diff_by_index(old.entries, entries, width)
+        if k is None:
+            return None
+        return {_K: k}
+
+    cdef object _diff_by_index(self, list old, list new, Py_ssize_t width):
+        cdef Py_ssize_t i, n_old = len(old), n_new = len(new)
+        cdef Py_ssize_t common = n_old if n_old < n_new else n_new
+        cdef dict k = {}
+        cdef object e
+        for i in range(common):
+            e = self._diff_entry(old[i], new[i], width)
+            if e is not None:
+                k[_key(i)] = e
+        for i in range(common, n_new):
+            k[_key(i)] = self._full_entry(new[i], width)
+        if not k and n_old == n_new:
+            return None
+        k[_KC] = n_new
+        return k
+
+    cdef object _diff_entry(self, object old, object new, Py_ssize_t width):
+        if type(new) is not list or len(<list>new) != width:
+            raise TypeError(f"a comprehension entry must be a list of {width} dynamics, got {new!r:.80}")
+        return self._diff_list(<list>old, <list>new)
+
+    cdef object _diff_keyed(self, Comprehension old, Comprehension new, Py_ssize_t width):
+        """Entries matched by key: unchanged rows stay put or move (``"km"``); only changes are sent."""
+        cdef list old_keys = <list>old.keys, new_keys = <list>new.keys
+        cdef list old_entries = old.entries, new_entries = new.entries
+        cdef Py_ssize_t i, j, n_new = len(new_entries)
+        if len(old_keys) != len(old_entries) or len(new_keys) != n_new:
+            raise TypeError("a keyed comprehension needs exactly one key per entry")
+        cdef dict where = {}
+        for i in range(len(old_keys)):
+            where[old_keys[i]] = i
+        if len(where) != len(old_keys) or len(set(new_keys)) != n_new:
+            # Duplicate keys cannot be matched reliably: fall back to positions.
+            return self._diff_by_index(old_entries, new_entries, width)
+        cdef dict k = {}
+        cdef bint moved = False
+        cdef object e
+        for i in range(n_new):
+            found = where.get(new_keys[i])
+            if found is None:
+                k[_key(i)] = self._full_entry(new_entries[i], width)
+                continue
+            j = <Py_ssize_t>found
+            e = self._diff_entry(old_entries[j], new_entries[i], width)
+            if j == i:
+                if e is not None:
+                    k[_key(i)] = e
+            else:
+                moved = True
+                k[_key(i)] = j if e is None else [j, e]
+        if not k and len(old_entries) == n_new:
+            return None
+        k[_KC] = n_new
+        if moved:
+            k[_KM] = True
+        return k
+
+    # --- streams -------------------------------------------------------------------------------
+
+    cdef list _stream(self, ops):
+        """``[ref, [[dom_id, at, limit, update_only], …], [deleted ids]]`` (+ ``true`` on reset)."""
+        ref = self._stream_refs.get(ops.name)
+        if ref is None:
+            ref = self._stream_refs[ops.name] = _key(len(self._stream_refs))
+        inserts = [[dom_id, at, limit, bool(update_only)] for dom_id, at, limit, update_only in ops.inserts]
+        out = [ref, inserts, list(ops.deletes)]
+        if ops.reset:
+            out.append(True)  # present only on reset: the client treats any 4th element as a reset
+        return out
+
+
+cdef void _add_top(dict out, object title, object events) except *:
+    if title is not None:
+        out["t"] = str(title)
+    if events:
+        out["e"] = [list(e) for e in events]
