@@ -1,0 +1,305 @@
+"""Exact wire output of the diff core, checked by hand against PROTOCOL.md §4–§5.
+
+Expected values are written from the protocol text, not copied from the code's output.
+"""
+
+import json
+import tracemalloc
+
+import pytest
+
+from pyview_core.diff import Differ, StreamOps, single_root
+from pyview_templates import Comprehension, DictLoader, Environment, Rendered, Template
+
+
+def wire(obj):
+    """As the client receives it: statics tuples become JSON arrays."""
+    return json.loads(json.dumps(obj))
+
+
+PAGE = Template(
+    "<div>\n  <h2>It's {{ time }}</h2>\n  {% if name %}<b>Hello {{ name }}</b>{% endif %}"
+    "\n  <ul>{% for x in xs %}<li>{{ x }}</li>{% endfor %}</ul>\n</div>"
+)
+
+
+def page(**ctx):
+    return PAGE.tree({"time": "10:30", "name": "World", "xs": ["a", "b"], **ctx})
+
+
+def test_join_is_the_protocol_first_render():
+    d = Differ()
+    assert wire(d.join(page(), title="Home")) == {
+        "s": ["<div>\n  <h2>It's ", "</h2>\n  ", "\n  <ul>", "</ul>\n</div>"],
+        "0": "10:30",
+        "1": {"s": ["<b>Hello ", "</b>"], "0": "World", "r": 1},
+        "2": {"s": ["<li>", "</li>"], "k": {"0": {"0": "a"}, "1": {"0": "b"}, "kc": 2}},
+        "t": "Home",
+    }
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        ({"time": "10:31"}, {"0": "10:31"}),
+        ({"xs": ["A", "b", "c"]}, {"2": {"k": {"0": {"0": "A"}, "2": {"0": "c"}, "kc": 3}}}),
+        ({"xs": ["a"]}, {"2": {"k": {"kc": 1}}}),
+        ({"xs": []}, {"2": {"k": {"kc": 0}}}),
+        ({"name": None}, {"1": ""}),
+        ({"name": "Ada"}, {"1": {"0": "Ada"}}),
+        ({}, {}),
+    ],
+)
+def test_diff_sends_only_what_changed(change, expected):
+    d = Differ()
+    d.join(page())
+    assert wire(d.diff(page(**change))) == expected
+
+
+def test_branch_switch_sends_new_statics_with_all_dynamics():
+    t = Template("{% if on %}<b>{{ a }}</b>{% else %}<i>{{ a }}-{{ b }}</i>{% endif %}")
+    d = Differ()
+    d.join(t.tree(on=True, a=1, b=2))
+    assert wire(d.diff(t.tree(on=False, a=1, b=2))) == {"0": {"s": ["<i>", "-", "</i>"], "0": "1", "1": "2", "r": 1}}
+    assert wire(d.diff(t.tree(on=False, a=1, b=3))) == {"0": {"1": "3"}}
+    # Back to the first branch: the client replaced that subtree, so its statics are new again.
+    assert wire(d.diff(t.tree(on=True, a=1, b=3))) == {"0": {"s": ["<b>", "</b>"], "0": "1", "r": 1}}
+
+
+def test_position_that_held_a_string_gets_statics():
+    t = Template("{% if on %}<b>{{ a }}</b>{% endif %}")
+    d = Differ()
+    d.join(t.tree(on=False, a=1))
+    assert wire(d.diff(t.tree(on=True, a=1))) == {"0": {"s": ["<b>", "</b>"], "0": "1", "r": 1}}
+
+
+def test_one_cell_in_row_500_of_1000_sends_only_that_cell():
+    t = Template("<table>{% for r in rows %}<tr><td>{{ r.id }}</td><td>{{ r.name }}</td></tr>{% endfor %}</table>")
+    rows = [{"id": i, "name": f"n{i}"} for i in range(1000)]
+    d = Differ()
+    d.join(t.tree(rows=rows))
+    rows[500]["name"] = "changed"  # mutated in place, as the documentation examples do
+    assert d.diff(t.tree(rows=rows)) == {"0": {"k": {"500": {"1": "changed"}, "kc": 1000}}}
+    assert len(d.diff_json(t.tree(rows=[dict(r, name="x") if r["id"] == 7 else r for r in rows]))) <= 100
+
+
+def test_in_place_list_mutation_between_renders():
+    t = Template("{% for m in messages %}<p>{{ m }}</p>{% endfor %}")
+    messages = ["a"]
+    ctx = {"messages": messages}
+    d = Differ()
+    d.join(t.tree(ctx))
+    messages.append("b")
+    assert wire(d.diff(t.tree(ctx))) == {"0": {"k": {"1": {"0": "b"}, "kc": 2}}}
+    messages[0] = "A"
+    assert wire(d.diff(t.tree(ctx))) == {"0": {"k": {"0": {"0": "A"}, "kc": 2}}}
+
+
+def test_nested_loops_and_loops_in_branches():
+    t = Template("{% if show %}{% for r in rows %}<tr>{% for c in r %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}{% endif %}")
+    d = Differ()
+    d.join(t.tree(show=True, rows=[[1, 2], [3]]))
+    assert wire(d.diff(t.tree(show=True, rows=[[1, 2], [3, 4]]))) == {
+        "0": {"0": {"k": {"1": {"0": {"k": {"1": {"0": "4"}, "kc": 2}}}, "kc": 2}}}
+    }
+
+
+def test_keyed_moves_use_km():
+    t = Template("<ul>{% for r in rows key r.id %}<li>{{ r.v }}</li>{% endfor %}</ul>")
+    d = Differ()
+    d.join(t.tree(rows=[{"id": 1, "v": "a"}, {"id": 2, "v": "b"}]))
+    # PROTOCOL §5: "moves with km": b moves up unchanged, a moves down and changes.
+    assert wire(d.diff(t.tree(rows=[{"id": 2, "v": "b"}, {"id": 1, "v": "a2"}]))) == {
+        "0": {"k": {"0": 1, "1": [0, {"0": "a2"}], "kc": 2, "km": True}}
+    }
+
+
+def test_keyed_insert_at_top_sends_one_row_and_moves():
+    t = Template("{% for r in rows key r.id %}<li>{{ r.v }}</li>{% endfor %}")
+    rows = [{"id": i, "v": f"r{i}"} for i in range(3)]
+    d = Differ()
+    d.join(t.tree(rows=rows))
+    rows.insert(0, {"id": 99, "v": "new"})
+    assert wire(d.diff(t.tree(rows=rows))) == {"0": {"k": {"0": {"0": "new"}, "1": 0, "2": 1, "3": 2, "kc": 4, "km": True}}}
+
+
+def test_keyed_without_moves_has_no_km():
+    t = Template("{% for r in rows key r.id %}<li>{{ r.v }}</li>{% endfor %}")
+    d = Differ()
+    d.join(t.tree(rows=[{"id": 1, "v": "a"}, {"id": 2, "v": "b"}]))
+    assert wire(d.diff(t.tree(rows=[{"id": 1, "v": "a"}]))) == {"0": {"k": {"kc": 1}}}
+    assert wire(d.diff(t.tree(rows=[{"id": 1, "v": "A"}]))) == {"0": {"k": {"0": {"0": "A"}, "kc": 1}}}
+
+
+def test_duplicate_keys_fall_back_to_positions():
+    t = Template("{% for r in rows key r.id %}<li>{{ r.v }}</li>{% endfor %}")
+    d = Differ()
+    d.join(t.tree(rows=[{"id": 1, "v": "a"}, {"id": 1, "v": "b"}]))
+    assert wire(d.diff(t.tree(rows=[{"id": 1, "v": "b"}, {"id": 1, "v": "b"}]))) == {"0": {"k": {"0": {"0": "b"}, "kc": 2}}}
+
+
+def test_include_and_block_nodes_diff_like_any_node():
+    env = Environment(loader=DictLoader({"card.html": "<div class=\"card\">{{ title }}</div>"}))
+    t = env.from_string("<main>{% include 'card.html' %}</main>")
+    d = Differ()
+    assert wire(d.join(t.tree(title="a"))) == {"s": ["<main>", "</main>"], "0": {"s": ['<div class="card">', "</div>"], "0": "a", "r": 1}}
+    assert wire(d.diff(t.tree(title="b"))) == {"0": {"0": "b"}}
+
+
+def test_text_is_always_a_string():
+    t = Template("{{ n }}{{ nothing }}{{ flag }}")
+    out = Differ().join(t.tree(n=5, nothing=None, flag=True))
+    assert [out["0"], out["1"], out["2"]] == ["5", "", "True"]
+
+
+def test_title_and_events_at_the_top():
+    d = Differ()
+    d.join(page())
+    assert wire(d.diff(page(), title="Inbox (1)", events=[("highlight", {"id": 1})])) == {
+        "t": "Inbox (1)",
+        "e": [["highlight", {"id": 1}]],
+    }
+
+
+def test_root_template_change_sends_everything():
+    d = Differ()
+    d.join(Template("<p>{{ a }}</p>").tree(a=1))
+    assert wire(d.diff(Template("<h1>{{ a }}</h1>").tree(a=1))) == {"s": ["<h1>", "</h1>"], "0": "1"}
+
+
+def test_json_bytes_in_one_call():
+    d = Differ()
+    assert json.loads(d.join_json(page())) == wire(Differ().join(page()))
+    assert d.diff_json(page(time="10:31")) == b'{"0":"10:31"}'
+
+
+# --- the root flag ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "statics, root",
+    [
+        (("<b>", "</b>"), True),
+        (("\n  <div class=\"", "\">", "</div>\n"), True),
+        (("<img src=\"", "\">",), True),
+        (("<br/>",), True),
+        (("<p>a</p><p>b</p>",), False),
+        (("text",), False),
+        (("",), False),
+        (("<b>", "</b>", ""), False),  # a dynamic after the element could render a sibling
+        (("", "<b>x</b>"), False),
+        (("<p>x</p>", ""), False),
+        (("<div><p>", "</p><span>", "</span></div>"), True),
+        (("<div title=\"a > b\">x</div>",), True),
+        (("<script>if (a < b) {}</script>",), True),
+        (("<!-- c --><p>x</p>",), False),
+        (("<p>x</p><!-- c -->",), False),
+    ],
+)
+def test_single_root_detection(statics, root):
+    assert single_root(statics) is root
+
+
+# --- streams (the tree carries pending operations; PROTOCOL §4.8, §5 "Streams") ------------------
+
+
+def stream_tree(entries, ops):
+    body = Comprehension(11, ('<li id="', '">', "</li>"), entries, stream=ops)
+    return Rendered(7, ('<ul id="songs" phx-update="stream">', "</ul>"), [body])
+
+
+def test_stream_wire_format_matches_the_protocol_example():
+    d = Differ()
+    join = d.join(stream_tree(
+        [["songs-1", "A"], ["songs-2", "B"]],
+        StreamOps("songs", [("songs-1", -1, None, False), ("songs-2", -1, None, False)]),
+    ))
+    assert wire(join) == {
+        "s": ['<ul id="songs" phx-update="stream">', "</ul>"],
+        "0": {"s": ['<li id="', '">', "</li>"], "k": {"0": {"0": "songs-1", "1": "A"}, "1": {"0": "songs-2", "1": "B"}, "kc": 2},
+              "stream": ["0", [["songs-1", -1, None, False], ["songs-2", -1, None, False]], []]},
+    }
+    insert = d.diff(stream_tree([["songs-3", "C"]], StreamOps("songs", [("songs-3", 0, None, False)])))
+    assert wire(insert) == {"0": {"k": {"0": {"0": "songs-3", "1": "C"}, "kc": 1}, "stream": ["0", [["songs-3", 0, None, False]], []]}}
+    delete = d.diff(stream_tree([], StreamOps("songs", deletes=["songs-1"])))
+    assert wire(delete) == {"0": {"k": {"kc": 0}, "stream": ["0", [], ["songs-1"]]}}
+    reset = d.diff(stream_tree([["songs-9", "Z"]], StreamOps("songs", [("songs-9", -1, None, False)], reset=True)))
+    assert wire(reset) == {"0": {"k": {"0": {"0": "songs-9", "1": "Z"}, "kc": 1}, "stream": ["0", [["songs-9", -1, None, False]], [], True]}}
+    # No pending operations: the stream is left out entirely.
+    assert d.diff(stream_tree([], StreamOps("songs"))) == {}
+
+
+def test_stream_refs_are_per_view_and_stable():
+    def two(ops_a, ops_b):
+        a = Comprehension(1, ("<i>", "</i>"), [], stream=ops_a)
+        b = Comprehension(2, ("<b>", "</b>"), [], stream=ops_b)
+        return Rendered(3, ("", "", ""), [a, b])
+
+    d = Differ()
+    out = d.join(two(StreamOps("a"), StreamOps("b")))
+    assert (out["0"]["stream"][0], out["1"]["stream"][0]) == ("0", "1")
+    out = d.diff(two(StreamOps("a", deletes=["a-1"]), StreamOps("b", deletes=["b-1"])))
+    assert (out["0"]["stream"][0], out["1"]["stream"][0]) == ("0", "1")
+
+
+def test_limit_and_update_only_are_encoded():
+    d = Differ()
+    d.join(stream_tree([], StreamOps("songs")))
+    out = d.diff(stream_tree([["songs-1", "A"]], StreamOps("songs", [("songs-1", 0, -100, True)])))
+    assert out["0"]["stream"] == ["0", [["songs-1", 0, -100, True]], []]
+
+
+# --- bad trees --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [None, 5, {"a": 1}, b"x", 1.5])
+def test_bad_dynamic_raises_type_error_naming_it(bad):
+    tree = Rendered(1, ("<p>", "</p>"), [bad])
+    with pytest.raises(TypeError, match=type(bad).__name__):
+        Differ().join(tree)
+    d = Differ()
+    d.join(Rendered(1, ("<p>", "</p>"), ["ok"]))
+    with pytest.raises(TypeError, match=type(bad).__name__):
+        d.diff(tree)
+
+
+def test_bad_tree_shapes_raise_type_error():
+    with pytest.raises(TypeError, match="statics"):
+        Differ().join(Rendered(1, ("a", "b", "c"), ["x"]))
+    with pytest.raises(TypeError, match="entry"):
+        Differ().join(Rendered(1, ("", ""), [Comprehension(2, ("<i>", "</i>"), [["a", "b"]])]))
+    with pytest.raises(TypeError, match="tree"):
+        Differ().join({"s": ["x"]})
+    with pytest.raises(RuntimeError, match="before join"):
+        Differ().diff(Rendered(1, ("x",), []))
+
+
+# --- what the Differ keeps ----------------------------------------------------------------------
+
+
+def test_differ_keeps_no_copies_of_user_data():
+    class Item:
+        def __init__(self, v):
+            self.v = v
+
+    t = Template("{% for i in items %}<p>{{ i.v }}</p>{% endfor %}")
+    items = [Item("x" * 10) for _ in range(100)]
+    d = Differ()
+    d.join(t.tree(items=items))
+    import gc
+
+    referrers = [r for r in gc.get_referrers(items[0]) if r is not items]
+    assert not referrers  # the Differ holds escaped strings, never the user's objects
+
+
+def test_state_size_is_bounded_by_the_last_tree():
+    t = Template("{% for r in rows %}<tr><td>{{ r }}</td></tr>{% endfor %}")
+    d = Differ()
+    d.join(t.tree(rows=list(range(100))))
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for n in range(5):
+        d.diff(t.tree(rows=list(range(100 + n))))
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert after - before < 64 * 1024  # replacing the kept tree does not accumulate
