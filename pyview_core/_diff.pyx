@@ -14,7 +14,8 @@ Phoenix's model, as a pure function of (what the client holds, new tree):
 
 What the Differ keeps between renders is the previous tree itself: its
 fingerprints, the statics tuples shared with the compiled template, and the
-already-escaped dynamic strings. Those are immutable snapshots of the page, so
+already-escaped dynamic strings (minus stream rows, which it empties from the
+tree it was given once they are encoded: the client owns them from then on). Those are immutable snapshots of the page, so
 a user mutating ``socket.context`` lists in place cannot corrupt the next
 diff, and nothing is copied.
 """
@@ -253,6 +254,7 @@ cdef class Differ:
         cdef dict out = {_S: c.statics, _K: k}
         if c.stream is not None:
             out[_STREAM] = self._stream(c.stream)
+            del entries[:]  # sent; the kept tree must not hold stream rows
         return out
 
     # --- diffs (the client has the same fingerprint at this position) ----------------------------
@@ -305,6 +307,7 @@ cdef class Differ:
             for i in range(n):
                 k[_key(i)] = self._full_entry(entries[i], width)
             k[_KC] = n
+            del entries[:]  # sent; the kept tree must not hold stream rows
             return {_K: k, _STREAM: self._stream(ops)}
         if new.keys is not None and old.keys is not None:
             k = self._diff_keyed(old, new, width)

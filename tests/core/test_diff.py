@@ -303,3 +303,13 @@ def test_state_size_is_bounded_by_the_last_tree():
     after = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
     assert after - before < 64 * 1024  # replacing the kept tree does not accumulate
+
+
+def test_stream_rows_are_not_kept_after_encoding():
+    d = Differ()
+    tree = stream_tree([["songs-1", "A" * 1000]], StreamOps("songs", [("songs-1", -1, None, False)]))
+    d.join(tree)
+    assert tree.dynamics[0].entries == []
+    tree = stream_tree([["songs-2", "B"]], StreamOps("songs", [("songs-2", -1, None, False)]))
+    assert d.diff(tree)["0"]["k"]["0"] == {"0": "songs-2", "1": "B"}
+    assert tree.dynamics[0].entries == []
