@@ -53,6 +53,9 @@ _VOID = frozenset(
     "area base br col command embed hr img input keygen link meta param source track wbr".split()
 )
 _RAW_TEXT = frozenset(("script", "style", "textarea", "title"))
+# Only ASCII whitespace may surround the root: it is whitespace to both Python and the client's
+# JavaScript `\s` (Python's isspace() also accepts U+001C–U+001F and U+0085, which JS does not).
+_ASCII_SPACE = " \t\n\r\f\v"
 _TAG_NAME = re.compile(r"<([A-Za-z][^\s/>\x00]*)")
 cdef dict _root_cache = {}
 
@@ -62,7 +65,7 @@ def single_root(tuple statics) -> bool:
     html = "\x00".join(statics)  # \x00 stands for a dynamic
     n = len(html)
     i = 0
-    while i < n and html[i].isspace():
+    while i < n and html[i] in _ASCII_SPACE:
         i += 1
     if not _TAG_NAME.match(html, i):
         return False
@@ -123,7 +126,7 @@ def single_root(tuple statics) -> bool:
                 i = end
             depth += 1
             continue
-        if depth == 0 and (c == "\x00" or not c.isspace()):
+        if depth == 0 and (c == "\x00" or c not in _ASCII_SPACE):
             return False
         i += 1
     return closed and depth == 0
