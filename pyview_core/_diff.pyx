@@ -285,13 +285,27 @@ cdef class Differ:
         if len(old) != n:
             raise TypeError(f"two renders of the same fingerprint have {len(old)} and {n} dynamics")
         cdef object out = None
-        cdef object r
+        cdef object r, o, nw
         for i in range(n):
-            r = self._diff_dyn(old[i], new[i], i)
-            if r is not None:
-                if out is None:
-                    out = {}
-                (<dict>out)[_key(i)] = r
+            o = old[i]
+            nw = new[i]
+            if o is nw:
+                continue
+            # Text is by far the most common dynamic: compare it here, without a call.
+            if type(nw) is str:
+                if type(o) is str and <str>o == <str>nw:
+                    continue
+                r = nw
+            elif type(nw) is Rendered and type(o) is Rendered and not (<Rendered>nw).dynamics \
+                    and (<Rendered>o).fingerprint == (<Rendered>nw).fingerprint:
+                continue  # same static-only branch (an `if` with no dynamics)
+            else:
+                r = self._diff_dyn(o, nw, i)
+                if r is None:
+                    continue
+            if out is None:
+                out = {}
+            (<dict>out)[_key(i)] = r
         return out
 
     cdef object _diff_node(self, Rendered old, Rendered new):
