@@ -363,9 +363,13 @@ cdef class Differ:
         if len(old_keys) != len(old_entries) or len(new_keys) != n_new:
             raise TypeError("a keyed comprehension needs exactly one key per entry")
         cdef dict where = {}
-        for i in range(len(old_keys)):
-            where[old_keys[i]] = i
-        if len(where) != len(old_keys) or len(set(new_keys)) != n_new:
+        try:
+            for i in range(len(old_keys)):
+                where[old_keys[i]] = i
+            unique = len(where) == len(old_keys) and len(set(new_keys)) == n_new
+        except TypeError:  # unhashable keys (templates check this; hand-built trees may not)
+            unique = False
+        if not unique:
             # Duplicate keys cannot be matched reliably: fall back to positions.
             return self._diff_by_index(old_entries, new_entries, width)
         cdef dict k = {}

@@ -289,7 +289,7 @@ class CodeGenerator:
             f"# template: {name!r}",
             "from pyview_templates.runtime import (",
             "    BUILTIN_TESTS, Comprehension, LoopContext, Markup, Rendered, Undefined,",
-            "    attr_html, concat_, cycle_, getattr_, getitem_, iter_, join, resolve, setattr_ns, to_html,",
+            "    attr_html, concat_, cycle_, getattr_, getitem_, iter_, join, loop_key, resolve, setattr_ns, to_html,",
             ")",
             "",
             f"NAME = {name!r}",
@@ -466,7 +466,7 @@ class CodeGenerator:
         lines.append(f"for {head} in {over}:{self._mark(lineno)}")
         lines += [_indent(s) for s in obj_stmt + body.stmts]
         if keyed:
-            lines.append(_indent(f"{entries}_keys.append({key}){self._mark(lineno)}"))
+            lines.append(_indent(f"{entries}_keys.append(loop_key({key})){self._mark(lineno)}"))
         lines.append(_indent(f"{entries}.append({entry})"))
         keys_arg = f", {entries}_keys" if keyed else ""
         result = f"Comprehension({fp}, {statics}, {entries}{keys_arg})"

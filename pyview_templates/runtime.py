@@ -25,7 +25,7 @@ except ImportError as exc:  # pragma: no cover - tree.py raises the friendly mes
 __all__ = [
     "Comprehension", "LoopContext", "Markup", "Rendered", "Undefined", "UndefinedError",
     "attr_html", "concat_", "escape", "getattr_", "getitem_", "iter_", "join", "resolve",
-    "to_html", "BUILTIN_TESTS", "DEFAULT_GLOBALS", "cycle_", "setattr_ns",
+    "to_html", "BUILTIN_TESTS", "DEFAULT_GLOBALS", "cycle_", "setattr_ns", "loop_key",
 ]
 
 
@@ -41,6 +41,18 @@ def concat_(items: tuple) -> str:
     if any(hasattr(x, "__html__") for x in items):
         return Markup("").join(markup_escape(x) for x in items)
     return "".join([x if type(x) is str else str(x) for x in items])
+
+
+def loop_key(value: Any) -> Any:
+    """A ``{% for … key expr %}`` key: checked here, where the error can name the template line."""
+    try:
+        hash(value)
+    except TypeError:
+        raise TypeError(
+            f"a loop key must be hashable (a number, string or tuple), not {type(value).__name__}: "
+            "use an id, e.g. `key row.id`"
+        ) from None
+    return value
 
 
 def cycle_(values: tuple, index: int) -> Any:

@@ -313,3 +313,19 @@ def test_stream_rows_are_not_kept_after_encoding():
     tree = stream_tree([["songs-2", "B"]], StreamOps("songs", [("songs-2", -1, None, False)]))
     assert d.diff(tree)["0"]["k"]["0"] == {"0": "songs-2", "1": "B"}
     assert tree.dynamics[0].entries == []
+
+
+def test_unhashable_loop_key_is_a_located_error():
+    t = Template("<ul>\n{% for r in rows key r %}<li>{{ r.v }}</li>{% endfor %}</ul>")
+    with pytest.raises(TypeError, match="loop key must be hashable") as info:
+        t.tree(rows=[{"v": 1}])
+    assert info.value.template_lineno == 2
+
+
+def test_unhashable_keys_in_a_hand_built_tree_fall_back_to_positions():
+    def tree(v):
+        return Rendered(1, ("", ""), [Comprehension(2, ("<i>", "</i>"), [[v]], keys=[{"k": 1}])])
+
+    d = Differ()
+    d.join(tree("a"))
+    assert wire(d.diff(tree("b"))) == {"0": {"k": {"0": {"0": "b"}, "kc": 1}}}
