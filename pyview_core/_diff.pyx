@@ -263,12 +263,11 @@ cdef class Differ:
     # --- diffs (the client has the same fingerprint at this position) ----------------------------
 
     cdef object _diff_dyn(self, object old, object new, Py_ssize_t i):
-        """The wire value for one position, or None if the client already shows ``new``."""
+        """The wire value for one node position, or None if the client already shows ``new``.
+
+        Text positions never get here: ``_diff_list`` compares them inline.
+        """
         cdef type t = type(new)
-        if t is str:
-            if type(old) is str and (old is new or <str>old == <str>new):
-                return None
-            return new
         if t is Rendered:
             if type(old) is Rendered and (<Rendered>old).fingerprint == (<Rendered>new).fingerprint:
                 return self._diff_node(<Rendered>old, <Rendered>new)

@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from . import nodes as n
+from ._native import to_html
 from .errors import TemplateNotFound, TemplateSyntaxError
 from .moduleinfo import COMPILER_VERSION, source_hash
 from .parser import parse
@@ -122,7 +123,6 @@ class _BlockContext:
     """The block overrides in force while compiling one template's tree (per include)."""
 
     chains: dict[str, list[tuple[n.Block, LoadedTemplate]]]
-    template: LoadedTemplate
 
 
 @dataclass
@@ -167,6 +167,7 @@ class CodeGenerator:
         self._current: LoadedTemplate | None = None
         self._root_name: str | None = None
         self._template_scopes: list[_Scope] = []  # the top-level scope of each template being compiled
+        self._super_stack: list[tuple[str, int]] = []  # (block name, chain level) being compiled
 
     # --- loading ---------------------------------------------------------------------------------
 
@@ -271,7 +272,7 @@ class CodeGenerator:
             kept = body[:at] + [s for s in body[at:] if isinstance(s, (n.Set, n.SetBlock, n.SetAttr))]
             if kept:
                 preamble.append(_InTemplate(template, kept))
-        return chain[-1], _BlockContext(chains, chain[-1]), preamble
+        return chain[-1], _BlockContext(chains), preamble
 
     def _constant_name(self, expr: n.Expr, lineno: int, column: int, tag: str, template=None) -> str:
         if isinstance(expr, n.Const) and isinstance(expr.value, str):
@@ -385,9 +386,7 @@ class CodeGenerator:
             acc.slot(self._super(scope, item.lineno))
             return
         if isinstance(expr, n.Const) and (expr.value is None or isinstance(expr.value, (str, int, float))):
-            from ._native import to_html  # constant output folds into the statics
-
-            acc.text(to_html(expr.value))
+            acc.text(to_html(expr.value))  # constant output folds into the statics
             return
         if isinstance(expr, n.Getattr) and not self._is_loop_attr(expr, scope):
             code = f"attr_html({self.expr(expr.obj, scope, item.lineno)}, {expr.attr!r})"
@@ -548,7 +547,7 @@ class CodeGenerator:
         self._include_stack.append(name)
         self._blocks.append(ctx)
         body = preamble + root.ast.body
-        inner, init = self._enter_scope(scope, _flatten_preamble(body), inner)
+        inner, init = self._enter_scope(scope, body, inner)
         self._template_scopes.append(inner)
         try:
             self._current = root
@@ -578,8 +577,6 @@ class CodeGenerator:
             self._super_stack.pop()
             self._current = prev
         return code
-
-    _super_stack: list[tuple[str, int]]
 
     def _super(self, scope: _Scope, lineno: int) -> _Code:
         if not self._super_stack:
@@ -764,13 +761,6 @@ class _InTemplate:
     body: list[n.Stmt]
 
 
-def _flatten_preamble(body: list) -> list:
-    out = []
-    for item in body:
-        out += item.body if isinstance(item, _InTemplate) else [item]
-    return out
-
-
 def _assigned_names(body: list) -> list[str]:
     """Names assigned by ``set`` in this scope: in ``if`` branches too, not in nested loops/with/blocks."""
     names: list[str] = []
@@ -822,15 +812,14 @@ def compile_template(
 ) -> tuple[str, dict[str, str]]:
     """Compile template ``name`` to Python source; also return the sources it depends on."""
     gen = CodeGenerator(load, filters, tests)
-    gen._super_stack = []
     try:
         source = gen.compile_module(name)
     except RecursionError:
-        raise _too_deep(name, gen) from None
+        raise _too_deep(name) from None
     return source, dict(gen.sources)
 
 
-def _too_deep(name: str, gen: "CodeGenerator | None" = None) -> TemplateSyntaxError:
+def _too_deep(name: str) -> TemplateSyntaxError:
     return TemplateSyntaxError(f"template {name!r} nests tags or expressions too deeply to compile", 1, name)
 
 

@@ -11,7 +11,6 @@ import hashlib
 import importlib.util
 import linecache
 import os
-import sys
 import tempfile
 import threading
 from collections.abc import Mapping

@@ -92,10 +92,6 @@ def _strip_body_end(body: list) -> None:
         body[-1].value = body[-1].value.rstrip()
 
 
-class _Body(list):
-    """A statement list; the enclosing tag strips its ends once it knows its delimiters."""
-
-
 class _ToAST(Transformer):
     """Builds AST nodes during parsing (Lark calls these per reduced rule)."""
 
@@ -105,7 +101,8 @@ class _ToAST(Transformer):
         return _finish_body(c[0])
 
     def body(self, c):
-        return _Body(_apply_whitespace_control(list(c)))
+        # The enclosing tag strips the body's ends once it knows its own delimiters.
+        return _apply_whitespace_control(list(c))
 
     def text(self, c):
         return n.Text(str(c[0]))
