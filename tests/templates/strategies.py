@@ -26,7 +26,7 @@ Entry points:
   shrinks these templates slowly and not far).
 
 ``Gen`` has a few class attributes (``P_FOR_ELSE``, ``P_WS``,
-``P_TEXT_BEFORE_EXTENDS``, ``LATE_TOP_LEVEL_SET``, ``BLOCKS_INSIDE_FOR_WITH``) that switch a construct off,
+``P_TEXT_BEFORE_EXTENDS``, ``LATE_SET``, ``BLOCKS_INSIDE_FOR_WITH``) that switch a construct off,
 to hunt for other bugs while a known one is open, or to stop generating a
 Jinja2 quirk once it is declared a deliberate difference.
 
@@ -254,14 +254,25 @@ def contexts(draw, extras: bool = False) -> dict[str, Any]:
 class Scope:
     """What names mean at one point of the template (a Jinja2 frame)."""
 
-    def __init__(self, names: dict[str, str], loops: int = 0, in_block: bool = False, root: bool = True) -> None:
+    _next_frame = 0
+
+    def __init__(
+        self, names: dict[str, str], loops: int = 0, in_block: bool = False, root: bool = True,
+        frames: tuple[int, ...] = (0,),
+    ) -> None:
         self.names = names
         self.loops = loops
         self.in_block = in_block
         self.root = root  # the template's top-level frame (not inside a for or with body)
+        self.frames = frames  # ids of the Jinja2 frames from the template's top level down to this one
 
     def child(self, root: bool | None = None) -> "Scope":
-        return Scope(dict(self.names), self.loops, self.in_block, self.root if root is None else root)
+        """``root=False`` opens a new frame (a for or with body); otherwise the same frame (an if branch)."""
+        frames = self.frames
+        if root is False:
+            Scope._next_frame += 1
+            frames = frames + (Scope._next_frame,)
+        return Scope(dict(self.names), self.loops, self.in_block, self.root if root is None else root, frames)
 
     def of_type(self, *types: str) -> list[str]:
         return sorted(n for n, t in self.names.items() if t in types)
@@ -281,10 +292,10 @@ class Gen:
     P_FOR_ELSE = 0.35  # `{% for %}...{% else %}` (or `{% empty %}` with extras)
     P_TEXT_BEFORE_EXTENDS = 0.1  # text/comment before `{% extends %}` (Jinja2 prints it)
     P_WS = 0.12  # whitespace control `-` on each side of each tag
-    # a top-level `{% set x %}` after an earlier for/with body used `x`: Jinja2 then prints ""
-    # for `x` in that body even when the context has a value; pyview prints the value.
-    # A deliberate difference (documented in README.md), so not generated.
-    LATE_TOP_LEVEL_SET = False
+    # a `{% set x %}` in a frame (the top level, a loop or with body) after a for/with body nested
+    # in that frame used `x`: Jinja2 then treats `x` as undefined in that body even when an outer
+    # value exists; pyview uses the outer value. A deliberate difference (README.md), not generated.
+    LATE_SET = False
     # base-template blocks inside a for/with body: Jinja2 blocks do not see those locals
     # (the loop variable, `loop`, with-names) unless `scoped`
     BLOCKS_INSIDE_FOR_WITH = True
@@ -295,7 +306,8 @@ class Gen:
         self.allow_include = allow_include
         self.max_depth = max_depth
         self.used_parts: set[str] = set()
-        self.nested_refs: set[str] = set()  # names used inside for/with bodies of the root frame
+        # (frame, name): `name` was read inside a for/with body nested in `frame`
+        self.nested_refs: set[tuple[int, str]] = set()
         self.budget = 25  # number of nodes left, keeps templates small
 
     # -- small helpers --------------------------------------------------
@@ -379,8 +391,8 @@ class Gen:
         return [(3, lambda n=n: E(self.ref(n, scope), scope.names[n])) for n in scope.of_type(*types)]
 
     def ref(self, name: str, scope: Scope) -> str:
-        if not scope.root:
-            self.nested_refs.add(name)
+        for frame in scope.frames[:-1]:
+            self.nested_refs.add((frame, name))
         return name
 
     def e_int(self, scope: Scope, d: int) -> E:
@@ -762,10 +774,11 @@ class Gen:
         else:
             name = self.choice(sorted(SET_POOL))
             t = SET_POOL[name]
-        if scope.root and not self.LATE_TOP_LEVEL_SET and name in self.nested_refs:
-            # Jinja2 quirk: a name the root frame assigns later is undefined inside an earlier
-            # for/with body (Jinja2 prints "" where the context has a value)
-            free = sorted(n for n in SET_POOL if n not in self.nested_refs)
+        frame = scope.frames[-1]
+        if not self.LATE_SET and (frame, name) in self.nested_refs:
+            # Jinja2 quirk: a name a frame assigns later is undefined inside an earlier for/with
+            # body nested in that frame (Jinja2 prints "" or raises where pyview sees the outer value)
+            free = sorted(n for n in SET_POOL if (frame, n) not in self.nested_refs)
             if not free:
                 return ""
             name = self.choice(free)
