@@ -1,64 +1,32 @@
-"""All examples behind one index page.
-
-For now these are the template examples (each page is a template rendered by
-``pyview_templates``, with a link to the Python it compiles to); the LiveView
-examples join this index as the live runtime lands.
-"""
+"""Every example in one app, behind an index page: ``python -m examples`` → http://127.0.0.1:8000."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from starlette.routing import Mount
 
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse
-from starlette.routing import Route
+from pyview_core import PyView
 
-from pyview_templates import Environment, FileSystemLoader
-
-TEMPLATES = Path(__file__).with_name("templates")
-env = Environment(FileSystemLoader(TEMPLATES))
-
-USERS = [
-    {"id": i, "name": name, "email": f"{name.lower()}@example.com", "admin": i % 3 == 0, "score": i * 7.5}
-    for i, name in enumerate(["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "<Mallory>"], start=1)
-]
-
-EXAMPLES = [
-    ("users", "A table: a loop, a condition per row, filters, escaping of hostile data"),
-    ("dashboard", "A page layout with extends/block, included cards, nested conditions"),
-]
+from .chat.chat import ChatLiveView
+from .counter.counter import CounterLiveView
+from .dashboard.dashboard import DashboardLiveView
+from .gallery import gallery
+from .home.home import HomeLiveView
+from .table.table import ItemLiveView, TableLiveView
+from .volume.volume import VolumeLiveView
 
 
-async def index(request: Request) -> HTMLResponse:
-    return HTMLResponse(env.get_template("index.html").render(examples=EXAMPLES))
+def create_app(**options) -> PyView:
+    """The examples app; ``options`` go to ``PyView`` (tests pass a fixed secret)."""
+    app = PyView(title_suffix=" · pyview", default_title="pyview", **options)
+    app.add_live_view("/", HomeLiveView)
+    app.add_live_view("/counter", CounterLiveView)
+    app.add_live_view("/volume", VolumeLiveView)
+    app.add_live_view("/chat", ChatLiveView)
+    app.add_live_view("/table", TableLiveView)
+    app.add_live_view("/table/{id:int}", ItemLiveView)
+    app.add_live_view("/dashboard", DashboardLiveView)
+    app.routes.append(Mount("/gallery", app=gallery))
+    return app
 
 
-async def users(request: Request) -> HTMLResponse:
-    sort = request.query_params.get("sort", "id")
-    rows = sorted(USERS, key=lambda u: u.get(sort, u["id"]))
-    return HTMLResponse(env.get_template("users.html").render(users=rows, sort=sort, title="Users"))
-
-
-async def dashboard(request: Request) -> HTMLResponse:
-    cards = [
-        {"title": "Visitors", "value": 1234, "trend": 12},
-        {"title": "Sign-ups", "value": 56, "trend": -3},
-        {"title": "Errors", "value": 0, "trend": 0},
-    ]
-    return HTMLResponse(env.get_template("dashboard.html").render(cards=cards, user={"name": "Ada"}, title="Dashboard"))
-
-
-async def source(request: Request) -> PlainTextResponse:
-    name = request.path_params["name"] + ".html"
-    return PlainTextResponse(env.get_template(name).python_source)
-
-
-app = Starlette(
-    routes=[
-        Route("/", index),
-        Route("/users", users),
-        Route("/dashboard", dashboard),
-        Route("/source/{name}", source),
-    ]
-)
+app = create_app()

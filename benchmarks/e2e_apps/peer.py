@@ -1,0 +1,55 @@
+"""The same counter on pyview-web 0.9.0 (module ``pyview``), for ``benchmarks/e2e.py``.
+
+    python -m uvicorn benchmarks.e2e_apps.peer:app --host 127.0.0.1 --port 8002 --workers 1
+
+``peer.html`` next to this module is a copy of ``examples/counter/counter.html`` (pyview-web's
+Ibis reads the same ``{{ count }}`` syntax); pyview-web finds it by the module's name. The
+handlers mirror ``examples/counter/counter.py``: mount at 0, ``?count=`` from the URL, and
+``increment``/``decrement``/``add`` change ``socket.context["count"]``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, TypedDict
+
+# pyview-web signs its CSRF and session tokens with PYVIEW_SECRET (a random one per process
+# otherwise); fix it as ours.py fixes its secret_key. Must be set before pyview is imported.
+os.environ.setdefault("PYVIEW_SECRET", "e2e-benchmark-peer-secret-not-for-production-01")
+
+from pyview import LiveView, LiveViewSocket, PyView  # noqa: E402
+
+
+class CounterContext(TypedDict):
+    count: int
+
+
+def _first_int(values: Any, default: int = 0) -> int:
+    """A query value as pyview-web hands it over (``parse_qs``: a list of strings), as an int."""
+    if isinstance(values, list):
+        values = values[0] if values else default
+    try:
+        return int(values)
+    except (TypeError, ValueError):
+        return default
+
+
+class PeerCounterLiveView(LiveView[CounterContext]):
+    async def mount(self, socket: LiveViewSocket[CounterContext], session):
+        socket.context = {"count": 0}
+        socket.live_title = "Counter"
+
+    async def handle_params(self, url, params, socket: LiveViewSocket[CounterContext]):
+        socket.context["count"] = _first_int(params.get("count"), 0)
+
+    async def handle_event(self, event, payload, socket: LiveViewSocket[CounterContext]):
+        if event == "increment":
+            socket.context["count"] += 1
+        elif event == "decrement":
+            socket.context["count"] -= 1
+        elif event == "add":
+            socket.context["count"] += _first_int(payload.get("amount"), 0)
+
+
+app = PyView()
+app.add_live_view("/counter", PeerCounterLiveView)

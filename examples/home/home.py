@@ -1,0 +1,19 @@
+"""The index of the examples (itself a LiveView: its links are live navigation)."""
+
+from __future__ import annotations
+
+from pyview_core import LiveView
+
+EXAMPLES = [
+    ("/counter", "Counter", "clicks, and a ?count= URL parameter"),
+    ("/volume", "Volume", "keyboard events: phx-window-keydown and phx-key"),
+    ("/chat", "Chat", "open two tabs: messages travel through pub/sub"),
+    ("/table", "Paginated table", "push_patch with dataclass-typed params, a title per page, push_navigate"),
+    ("/dashboard", "Dashboard", "server-pushed updates with schedule_info"),
+]
+
+
+class HomeLiveView(LiveView[dict]):
+    async def mount(self, socket, session):
+        socket.context = {"examples": EXAMPLES}
+        socket.live_title = "Examples"

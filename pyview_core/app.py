@@ -1,0 +1,132 @@
+"""``PyView``: the Starlette application that serves live views.
+
+It adds, to an ordinary Starlette app: a GET route per live view (the dead render), the
+``/live/websocket`` endpoint, the client scripts under ``/static/pyview/``, and the signed cookie
+session that carries the CSRF secret. Everything security-related is configured here once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+from starlette.applications import Starlette
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
+
+from .connection import LiveConnection
+from .live_view import LiveView
+from .page import RootLayout, csrf_fingerprint, default_layout, render_page
+from .pubsub import InMemoryPubSub, PubSub
+from .routing import LiveRouter
+from .security import TokenSigner, resolve_secret
+
+logger = logging.getLogger("pyview_core")
+
+STATIC_DIR = Path(__file__).parent / "static"
+VENDOR_FILES = ("phoenix.min.js", "phoenix_live_view.min.js")
+
+
+class _LiveSocketEndpoint:
+    """The ASGI endpoint behind ``/live/websocket``: one ``LiveConnection`` per socket."""
+
+    def __init__(self, app: "PyView") -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await LiveConnection(self.app, scope, receive, send).run()
+
+
+class PyView(Starlette):
+    """A Starlette app for LiveViews: ``app.add_live_view("/path", MyView)``, then serve with uvicorn.
+
+    ``secret_key`` (or ``PYVIEW_SECRET_KEY``) signs tokens and the session cookie; production mode
+    (``production=True`` or ``PYVIEW_ENV=production``) refuses to start without one.
+    ``allowed_origins`` lists the origins allowed to open the WebSocket (default: the same host).
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        secret_key: Optional[str] = None,
+        production: Optional[bool] = None,
+        allowed_origins: Optional[Sequence[str]] = None,
+        pubsub: Optional[PubSub] = None,
+        root_layout: RootLayout = default_layout,
+        title_prefix: str = "",
+        title_suffix: str = "",
+        default_title: str = "",
+        scripts: Sequence[str] = (),
+        head_html: str = "",
+        max_frame_bytes: int = 1_000_000,
+        idle_timeout: float = 60.0,
+        https_only_cookie: Optional[bool] = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if production is None:
+            production = os.environ.get("PYVIEW_ENV") == "production"
+        secret = resolve_secret(secret_key, production=production)
+        self.production = production
+        self.signer = TokenSigner(secret)
+        self.allowed_origins = list(allowed_origins) if allowed_origins is not None else None
+        self.pubsub: PubSub = pubsub if pubsub is not None else InMemoryPubSub()
+        self.root_layout = root_layout
+        self.title_prefix = title_prefix
+        self.title_suffix = title_suffix
+        self.default_title = default_title
+        self.user_scripts = list(scripts)
+        self.head_html = head_html
+        self.max_frame_bytes = max_frame_bytes
+        self.idle_timeout = idle_timeout
+        self.live_router = LiveRouter()
+        self.routes.append(WebSocketRoute("/live/websocket", _LiveSocketEndpoint(self)))
+        self.routes.append(Mount("/static/pyview", app=StaticFiles(directory=STATIC_DIR), name="pyview_static"))
+        self.add_middleware(
+            SessionMiddleware,
+            secret_key=secret,
+            session_cookie="pyview_session",
+            same_site="lax",
+            https_only=production if https_only_cookie is None else https_only_cookie,
+        )
+        missing = [name for name in VENDOR_FILES if not (STATIC_DIR / "vendor" / name).exists()]
+        if missing:
+            logger.error(
+                "the Phoenix LiveView client is not installed (%s missing from %s): run `npm ci` in the "
+                "project root; pages will render but will not connect",
+                ", ".join(missing), STATIC_DIR / "vendor",
+            )
+
+    def add_live_view(self, path: str, view: type[LiveView], *, live_session: str = "default") -> None:
+        """Serve ``view`` at ``path`` (Starlette path syntax, e.g. ``/users/{id:int}``).
+
+        Live navigation only moves between views of the same ``live_session``.
+        """
+        if not (isinstance(view, type) and issubclass(view, LiveView)):
+            raise TypeError(f"add_live_view needs a LiveView subclass, got {view!r}")
+        route = self.live_router.add(path, view, live_session)
+
+        async def dead_render(request: Request) -> Response:
+            return await render_page(self, request, route)
+
+        self.routes.append(Route(path, dead_render, methods=["GET"], name=f"live:{path}"))
+
+    def client_scripts(self) -> list[str]:
+        """Script URLs of the page, in order: the client bundles, the user's scripts, our bootstrap."""
+        vendor = [f"/static/pyview/vendor/{name}" for name in VENDOR_FILES]
+        return [*vendor, *self.user_scripts, "/static/pyview/app.js"]
+
+    @staticmethod
+    def view_identity(view: type) -> str:
+        """How a session token names its view class."""
+        return f"{view.__module__}.{view.__qualname__}"
+
+    @staticmethod
+    def csrf_fingerprint(secret: Any) -> Optional[str]:
+        return csrf_fingerprint(secret)
