@@ -25,7 +25,7 @@ from .live_view import LiveView
 from .page import RootLayout, csrf_fingerprint, default_layout, render_page
 from .pubsub import InMemoryPubSub, PubSub
 from .routing import LiveRouter
-from .security import TokenSigner, resolve_secret
+from .security import TokenSigner, origin_allowed, resolve_secret
 
 logger = logging.getLogger("pyview_core")
 
@@ -71,11 +71,12 @@ class PyView(Starlette):
     ) -> None:
         super().__init__(*args, **kwargs)
         if production is None:
-            production = os.environ.get("PYVIEW_ENV") == "production"
+            production = os.environ.get("PYVIEW_ENV", "").strip().lower() == "production"
         secret = resolve_secret(secret_key, production=production)
         self.production = production
         self.signer = TokenSigner(secret)
         self.allowed_origins = list(allowed_origins) if allowed_origins is not None else None
+        origin_allowed("http://localhost", "localhost", self.allowed_origins)  # a malformed entry fails here, at startup
         self.pubsub: PubSub = pubsub if pubsub is not None else InMemoryPubSub()
         self.root_layout = root_layout
         self.title_prefix = title_prefix

@@ -62,7 +62,7 @@ class ParamError(ValueError):
         super().__init__(message)
 
     @classmethod
-    def missing(cls, name: str, expected: str = "") -> "ParamError":
+    def missing(cls, name: str, expected: str = "") -> ParamError:
         return cls(name, None, expected, f"missing required parameter {name!r}")
 
     def __reduce__(self):  # keep pickling/copying working with the custom __init__
@@ -364,14 +364,14 @@ def _compile_sequence(tp: Any, container: type) -> Converter:
     elem = args[0] if args else Any
     elem_conv = _identity if elem is Any else _converter(elem)
     expected = _type_repr(tp)
-    build = list if container is list else container
+    build = container
 
     def conv(raw: Any, name: str) -> Any:
         items = _as_items(raw)
         if items is None:
             raise ParamError(name, raw, expected)
         if elem_conv is _identity:
-            return build(items) if build is not list or type(items) is not list else list(items)
+            return build(items)  # a copy: the caller's list is never handed out
         return build([elem_conv(x, f"{name}[{i}]") for i, x in enumerate(items)])
 
     return conv
@@ -499,8 +499,8 @@ def _hints_one_by_one(obj: Any) -> dict[str, Any]:
             globalns = vars(module) if module is not None else {}
         sources = [(getattr(obj, "__annotations__", None) or {}, globalns, None)]
     hints = {}
-    for annotations, globalns, localns in sources:
-        for key, ann in annotations.items():
+    for own, globalns, localns in sources:
+        for key, ann in own.items():
             if isinstance(ann, str):
                 try:
                     ann = eval(ann, globalns, localns)  # noqa: S307 - annotation text, as typing does

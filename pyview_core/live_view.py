@@ -8,6 +8,8 @@ sets ``template_name`` (a path relative to that folder). Templates are compiled 
 from __future__ import annotations
 
 import sys
+import time
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Optional, TypeVar
 
@@ -19,6 +21,10 @@ from .events import InfoEvent, event_names
 T = TypeVar("T")
 
 _environments: dict[Path, Environment] = {}
+
+# How often a view looks at its template files for changes (auto-reload). Checking costs a stat per
+# file; doing it on every render would dominate a click's server time.
+RELOAD_CHECK_SECONDS = 1.0
 
 
 def environment_for(folder: Path) -> Environment:
@@ -69,20 +75,19 @@ class LiveView(Generic[T]):
     @classmethod
     def template_path(cls) -> Path:
         """Where this view's template lives (``<module>.html`` next to the view's module by default)."""
-        module_file = getattr(sys.modules.get(cls.__module__), "__file__", None)
-        if module_file is None:
-            raise TemplateNotConfigured(
-                f"{cls.__qualname__} is defined in {cls.__module__!r}, which has no file: set template_name "
-                "to an absolute path or override render()"
-            )
-        folder = Path(module_file).resolve().parent
-        return folder / (cls.template_name or Path(module_file).stem + ".html")
+        return _template_path(cls)
 
     @classmethod
     def template(cls) -> Template:
-        """The compiled template (reloaded when the file changes, via the environment's cache)."""
-        path = cls.template_path()
-        return environment_for(path.parent).get_template(path.name)
+        """The compiled template; changes to its files are picked up within ``RELOAD_CHECK_SECONDS``."""
+        now = time.monotonic()
+        cached = cls.__dict__.get("_pyview_template")
+        if cached is not None and now - cached[1] < RELOAD_CHECK_SECONDS:
+            return cached[0]
+        path = _template_path(cls)
+        template = environment_for(path.parent).get_template(path.name)
+        cls._pyview_template = (template, now)
+        return template
 
     def render(self, context: Any) -> Rendered:
         """The statics/dynamics tree for ``context``. Override to render some other way."""
@@ -97,6 +102,18 @@ class LiveView(Generic[T]):
     def handles_events(cls) -> bool:
         """Whether the class overrides ``handle_event`` (the catch-all handler)."""
         return cls.handle_event is not LiveView.handle_event
+
+
+@lru_cache(maxsize=None)
+def _template_path(cls: type) -> Path:
+    module_file = getattr(sys.modules.get(cls.__module__), "__file__", None)
+    if module_file is None:
+        raise TemplateNotConfigured(
+            f"{cls.__qualname__} is defined in {cls.__module__!r}, which has no file: set template_name "
+            "to an absolute path or override render()"
+        )
+    folder = Path(module_file).resolve().parent
+    return folder / (cls.template_name or Path(module_file).stem + ".html")
 
 
 class UnknownEvent(LookupError):

@@ -1,0 +1,213 @@
+"""LiveViews used by ``test_protocol.py`` (each with its template next to this module)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from pyview_core import InfoEvent, LiveView, LiveViewSocket, event, is_connected
+
+# What the views observed, for the tests to inspect (keyed by a name the test chooses).
+DISCONNECTED: list[str] = []
+DISCONNECT_FINISHED: list[str] = []
+
+
+class CounterView(LiveView[dict]):
+    """Typed ``@event`` methods, a form event, titles, push_event, a crash."""
+
+    template_name = "protocol_counter.html"
+
+    async def mount(self, socket: LiveViewSocket[dict], session):
+        socket.context = {"count": 0, "name": "", "target": "", "ok": ""}
+        socket.live_title = "Counter"
+
+    async def handle_params(self, socket, count: int = 0):
+        socket.context["count"] = count
+
+    @event("inc")
+    async def inc(self, socket):
+        socket.context["count"] += 1
+
+    @event("add")
+    async def add(self, socket, amount: int):
+        socket.context["count"] += amount
+
+    @event("noop")
+    async def noop(self, socket):
+        pass
+
+    @event("validate")
+    async def validate(self, socket, user: dict, _target: list):
+        socket.context["name"] = user.get("name", "")
+        socket.context["ok"] = user.get("ok", "")
+        socket.context["target"] = "/".join(_target)
+
+    @event("retitle")
+    async def retitle(self, socket, title: str):
+        socket.live_title = title
+
+    @event("ping")
+    async def ping(self, socket, n: int):
+        await socket.push_event("pong", {"n": n})
+
+    @event("boom")
+    async def boom(self, socket):
+        raise RuntimeError("handler exploded")
+
+
+class LegacyView(LiveView[dict]):
+    """The legacy ``handle_event(self, event, payload, socket)`` form."""
+
+    template_name = "protocol_legacy.html"
+
+    async def mount(self, socket, session):
+        socket.context = {"last": "none", "value": ""}
+
+    async def handle_event(self, event, payload, socket):
+        socket.context["last"] = event
+        socket.context["value"] = str(payload.get("v", ""))
+
+
+@dataclass
+class PagingParams:
+    page: int = 1
+    per_page: int = 10
+    sort: str = "id"
+
+
+class ItemsView(LiveView[dict]):
+    """``handle_params`` with a path param and a dataclass-typed param."""
+
+    template_name = "protocol_items.html"
+
+    async def mount(self, socket, session):
+        socket.context = {"id": 0, "page": 0, "per_page": 0, "sort": ""}
+
+    async def handle_params(self, socket, id: int, paging: PagingParams):
+        socket.context.update(id=id, page=paging.page, per_page=paging.per_page, sort=paging.sort)
+
+
+class NavView(LiveView[dict]):
+    """Navigation from events and from ``handle_info`` (``InfoEvent("nav", (kind, path))``)."""
+
+    template_name = "protocol_nav.html"
+
+    async def mount(self, socket, session):
+        socket.context = {"q": ""}
+
+    async def handle_params(self, socket, q: str = ""):
+        socket.context["q"] = q
+
+    async def _go(self, socket, kind: str, path: str, params: Any = None):
+        method = {
+            "patch": socket.push_patch,
+            "navigate": socket.push_navigate,
+            "replace": socket.replace_navigate,
+            "redirect": socket.redirect,
+        }[kind]
+        await method(path, params)
+
+    @event("go")
+    async def go(self, socket, kind: str, to: str):
+        await self._go(socket, kind, to)
+
+    @event("go_q")
+    async def go_q(self, socket, q: str):
+        await socket.push_patch("/nav", {"q": q})
+
+    @event("go_later")
+    async def go_later(self, socket, kind: str, to: str):
+        socket.schedule_info_once(InfoEvent("nav", (kind, to)), 0.001)
+
+    async def handle_info(self, event: InfoEvent, socket):
+        if event.name == "nav":
+            kind, to = event.payload
+            await self._go(socket, kind, to)
+
+
+class OtherView(LiveView[dict]):
+    """A second view of the default live_session (live navigation target)."""
+
+    template_name = "protocol_other.html"
+
+    async def mount(self, socket, session):
+        socket.context = {"who": "other"}
+        socket.live_title = "Other"
+
+
+class AdminView(LiveView[dict]):
+    """A view of the ``admin`` live_session."""
+
+    template_name = "protocol_other.html"
+
+    async def mount(self, socket, session):
+        socket.context = {"who": "admin"}
+
+
+class RedirectOnMountView(LiveView[dict]):
+    """Redirects from mount: on the dead render this is an HTTP 302."""
+
+    template_name = "protocol_other.html"
+
+    async def mount(self, socket, session):
+        socket.context = {"who": "gone"}
+        await socket.redirect("/counter")
+
+
+class RedirectWhenConnectedView(LiveView[dict]):
+    """Renders over HTTP, redirects when the socket joins."""
+
+    template_name = "protocol_other.html"
+
+    async def mount(self, socket, session):
+        socket.context = {"who": "soon gone"}
+        if is_connected(socket):
+            await socket.redirect("/counter")
+
+
+class ChatView(LiveView[dict]):
+    """Pub/sub, timers and ``disconnect``."""
+
+    template_name = "protocol_chat.html"
+
+    async def mount(self, socket, session):
+        socket.context = {"messages": [], "ticks": 0, "tag": ""}
+        if is_connected(socket):
+            await socket.subscribe("room")
+            socket.schedule_info(InfoEvent("slow"), 3600)  # never fires in a test; must be cancelled
+
+    async def handle_params(self, socket, tag: str = ""):
+        socket.context["tag"] = tag
+
+    @event("say")
+    async def say(self, socket, text: str):
+        await socket.broadcast("room", text)
+
+    @event("tick_soon")
+    async def tick_soon(self, socket):
+        socket.schedule_info_once(InfoEvent("tick"), 0.005)
+
+    @event("navigate_soon")
+    async def navigate_soon(self, socket):
+        socket.schedule_info_once(InfoEvent("leave"), 0.001)
+
+    @event("crash_soon")
+    async def crash_soon(self, socket):
+        socket.schedule_info_once(InfoEvent("crash"), 0.001)
+
+    async def handle_info(self, event: InfoEvent, socket):
+        if event.name == "room":
+            socket.context["messages"].append(event.payload)
+        elif event.name == "tick":
+            socket.context["ticks"] += 1
+        elif event.name == "leave":
+            await socket.push_navigate("/other")
+        elif event.name == "crash":
+            raise RuntimeError("handle_info exploded")
+
+    async def disconnect(self, socket):
+        tag = socket.context["tag"]
+        DISCONNECTED.append(tag)
+        await asyncio.sleep(0)  # a real cleanup awaits something (a DB, a queue, ...)
+        DISCONNECT_FINISHED.append(tag)
