@@ -126,8 +126,10 @@ class LiveChannel:
             return
         self.closed = True
         self.connection.forget(self)
+        current = asyncio.current_task()
         for task in list(self._info_tasks):
-            task.cancel()
+            if task is not current:  # stop() may run inside one of them; disconnect() must still complete
+                task.cancel()
         await self.socket._release()
         try:
             await self.view.disconnect(self.socket)
@@ -236,8 +238,7 @@ class LiveChannel:
                 await self.reply(ref, _navigation_payload(nav))
             else:
                 await self.push("redirect" if nav.kind == "redirect" else "live_redirect", _navigation_payload(nav)[_nav_key(nav)])
-            if nav.kind == "redirect":
-                await self.connection.send([self.join_ref, self.join_ref, self.topic, "phx_close", {}])
+            await self.connection.send([self.join_ref, self.join_ref, self.topic, "phx_close", {}])
             await self.stop()
             return
         except ParamError as exc:

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlparse
 
 import orjson
 
-from .channel import LiveChannel
+from .channel import LiveChannel, _parse_url
 from .security import InvalidToken, csrf_valid, origin_allowed
 
 if TYPE_CHECKING:
@@ -105,8 +105,8 @@ class LiveConnection:
                     return
                 await self._on_binary(data)
                 continue
-            if len(text) > limit:
-                await self.close(1009, f"frame of {len(text)} characters exceeds {limit}")
+            if len(text) > limit or (len(text) > limit // 4 and len(text.encode()) > limit):
+                await self.close(1009, f"frame of {len(text.encode())} bytes exceeds {limit}")
                 return
             await self._on_text(text)
 
@@ -134,8 +134,9 @@ class LiveConnection:
     async def send(self, frame: list) -> None:
         if self._closed:
             return
+        text = orjson.dumps(frame).decode()  # outside the try: an encoding error is the caller's bug, not a closed socket
         try:
-            await self._send({"type": "websocket.send", "text": orjson.dumps(frame).decode()})
+            await self._send({"type": "websocket.send", "text": text})
         except Exception:  # the peer went away mid-send: the receive loop will see the disconnect
             self._closed = True
 
@@ -251,8 +252,8 @@ class LiveConnection:
             return "stale"
         navigating = "redirect" in payload
         raw_url = payload.get("redirect") if navigating else payload.get("url")
-        url = urlparse(raw_url) if isinstance(raw_url, str) else None
-        if url is None or url.scheme not in ("http", "https", ""):
+        url = _parse_url(raw_url)
+        if url is None:
             return "unauthorized"
         resolved = app.live_router.resolve(url.path)
         if resolved is None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+
+import orjson
 from typing import TYPE_CHECKING, Any, Generic, Optional, TypeGuard, TypeVar, Union
 
 from .events import InfoEvent
@@ -126,14 +128,20 @@ class ConnectedLiveViewSocket(Generic[T]):
         """Dispatch ``phx:<event>`` on ``window`` and to hooks' ``handleEvent`` with the next diff."""
         if not isinstance(event, str) or not event:
             raise ValueError(f"push_event needs an event name, got {event!r}")
+        try:
+            orjson.dumps(value)
+        except TypeError as exc:
+            raise TypeError(f"push_event({event!r}): the value must be JSON-serialisable ({exc})") from None
         self.pending_events.append([event, value])
 
     # --- teardown -----------------------------------------------------------------------------
 
     async def _release(self) -> None:
         """Cancel timers and drop subscriptions: the framework's cleanup before ``disconnect``."""
+        current = asyncio.current_task()
         for task in list(self._jobs):
-            task.cancel()
+            if task is not current:
+                task.cancel()
         self._jobs.clear()
         for topic in self._topics:
             await self._channel.pubsub.unsubscribe(topic, self._channel.on_pubsub)

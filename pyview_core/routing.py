@@ -28,7 +28,10 @@ class LiveRoute:
         found = self.regex.match(path)
         if found is None:
             return None
-        return {key: self.convertors[key].convert(value) for key, value in found.groupdict().items()}
+        try:
+            return {key: self.convertors[key].convert(value) for key, value in found.groupdict().items()}
+        except ValueError:  # e.g. an int segment longer than Python converts: no such route
+            return None
 
 
 class LiveRouter:

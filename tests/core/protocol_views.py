@@ -11,6 +11,7 @@ from pyview_core import InfoEvent, LiveView, LiveViewSocket, event, is_connected
 # What the views observed, for the tests to inspect (keyed by a name the test chooses).
 DISCONNECTED: list[str] = []
 DISCONNECT_FINISHED: list[str] = []
+BEATS: list[str] = []
 
 
 class CounterView(LiveView[dict]):
@@ -54,6 +55,10 @@ class CounterView(LiveView[dict]):
     @event("boom")
     async def boom(self, socket):
         raise RuntimeError("handler exploded")
+
+    @event("push_unserializable")
+    async def push_unserializable(self, socket):
+        await socket.push_event("saved", {"ids": {1, 2}})  # a set: not JSON
 
 
 class LegacyView(LiveView[dict]):
@@ -196,6 +201,14 @@ class ChatView(LiveView[dict]):
     async def crash_soon(self, socket):
         socket.schedule_info_once(InfoEvent("crash"), 0.001)
 
+    @event("ping_soon")
+    async def ping_soon(self, socket):
+        socket.schedule_info_once(InfoEvent("ping"), 0.001)
+
+    @event("beat_fast")
+    async def beat_fast(self, socket):
+        socket.schedule_info(InfoEvent("beat"), 0.005)
+
     async def handle_info(self, event: InfoEvent, socket):
         if event.name == "room":
             socket.context["messages"].append(event.payload)
@@ -205,9 +218,28 @@ class ChatView(LiveView[dict]):
             await socket.push_navigate("/other")
         elif event.name == "crash":
             raise RuntimeError("handle_info exploded")
+        elif event.name == "ping":
+            await socket.push_event("pinged", {"ticks": socket.context["ticks"]})
+            socket.live_title = "Pinged"
+        elif event.name == "beat":
+            BEATS.append(socket.context["tag"])
 
     async def disconnect(self, socket):
         tag = socket.context["tag"]
         DISCONNECTED.append(tag)
         await asyncio.sleep(0)  # a real cleanup awaits something (a DB, a queue, ...)
         DISCONNECT_FINISHED.append(tag)
+
+
+class PatchOnMountView(LiveView[dict]):
+    """``push_patch`` from the connected mount: the join reply carries ``live_patch``."""
+
+    template_name = "protocol_nav.html"
+
+    async def mount(self, socket, session):
+        socket.context = {"q": ""}
+        if is_connected(socket):
+            await socket.push_patch("/patch-on-mount", {"q": "mounted"})
+
+    async def handle_params(self, socket, q: str = ""):
+        socket.context["q"] = q
