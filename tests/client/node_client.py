@@ -67,12 +67,9 @@ def unavailable_reason() -> str | None:
 
 def skip_or_fail(reason: str) -> None:
     """pytest.skip locally, pytest.fail on CI."""
-    import pytest
+    from prerequisites import skip_or_fail as skip_or_fail_on_ci
 
-    message = f"real LiveView client unavailable: {reason}; run `npm ci` in {ROOT} (needs node 20)"
-    if os.environ.get("CI"):
-        pytest.fail(message + " [CI must not skip]", pytrace=False)
-    pytest.skip(message)
+    skip_or_fail_on_ci(f"real LiveView client unavailable: {reason}; run `npm ci` in {ROOT} (needs node 20)")
 
 
 class NodeClient:
