@@ -5,39 +5,50 @@ Run from the repository root::
     python -m benchmarks.e2e                          # clients 1,10,100; 200 clicks each; best of 3
     python -m benchmarks.e2e --clients 100 --clicks 100 --repeat 1
     python -m benchmarks.e2e --json e2e.json          # also write machine-readable results
-    python -m benchmarks.e2e --sides ours --profile-ours /tmp/ours.prof   # cProfile our server
+    python -m benchmarks.e2e --client websockets      # the websockets library's asyncio client instead
+    python -m benchmarks.e2e --sides ours --clients 100 --profile-ours /tmp/ours.prof   # cProfile our server
 
 Each server is its own subprocess, started once for the whole run and stopped at the end::
 
     python -m uvicorn benchmarks.e2e_apps.ours:app --host 127.0.0.1 --port P --workers 1 --log-level warning
     python -m uvicorn benchmarks.e2e_apps.peer:app ...     (pyview-web 0.9.0, same counter, same flags)
 
-The client is this process: asyncio and the ``websockets`` library speaking Phoenix Channels V2
-(no browser). Per client and per run: an HTTP GET of ``/counter`` (the dead render; its cookies
-are kept and sent back on the WebSocket upgrade), then the container id, ``data-phx-session``,
-``data-phx-static`` and the CSRF meta are read from the page, the WebSocket is opened with the
-page's Origin, the client joins ``lv:<id>`` and waits for the ok reply. None of that is timed.
-Then all clients start clicking together (an ``asyncio.Event`` barrier): K ``increment`` clicks
-each, one after another, each waiting for the ``phx_reply`` of its ref before sending the next.
-events/s = N*K / (time from the barrier to the last reply); p50/p99 are over every click of
-the run. The last reply of each client must carry the count K (both servers start at 0), every
-reply must be ``ok``; a run with any error counts as failed and is reported as such.
+The client is this process, asyncio speaking Phoenix Channels V2 (no browser). Per client and per
+run: an HTTP GET of ``/counter`` (the dead render; its cookies are kept and sent back on the
+WebSocket upgrade), then the container id, ``data-phx-session``, ``data-phx-static`` and the CSRF
+meta are read from the page, the WebSocket is opened with the page's Origin, the client joins
+``lv:<id>`` and waits for the ok reply. None of that is timed. Then all clients start clicking
+together (an ``asyncio.Event`` barrier): K ``increment`` clicks each, one after another, each
+waiting for the ``phx_reply`` of its ref before sending the next. events/s = N*K / (time from the
+barrier to the last reply); p50/p99 are over every click of the run. The last reply of each client
+must carry the count K (both servers start at 0), every reply must be ``ok``; a run with any error
+counts as failed and is reported as such.
+
+The default client is lean so that it costs less than the servers it measures: the ``websockets``
+library does the opening handshake (its sans-I/O ``ClientProtocol``), then the clicks run in an
+``asyncio.Protocol`` callback on raw frames: masked and encoded before the barrier, each reply
+recognised by a prefix test on its bytes, the next click written from the same callback. Only the
+join reply and the last reply are decoded. ``--client websockets`` uses the library's asyncio
+client for everything instead (one task switch and its framing per message).
 
 Both servers are loaded alternately (which one goes first alternates per repeat), each after an
 untimed warm-up; the best events/s of the repeats is kept, with that repeat's latencies. Ratios
 are ours / peer for events/s (above 1 means we are faster) and peer / ours for p99 (above 1
-means our tail is shorter). Also measured: the server's CPU time per event (utime+stime of the
-server process over the timed window, from /proc) and the client's own CPU use, which tells
-whether the client, not the server, was the bottleneck. Benchmarks never gate: exit status 0.
+means our tail is shorter). Also measured: the server's CPU time per event (all its threads,
+``/proc/<pid>/task/*/schedstat``, over the timed window) and the client's own CPU use, which
+tell whether the client, not the server, was the bottleneck, and stay meaningful when other
+processes compete for the CPU. Benchmarks never gate: exit status 0.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import html
 import json
+import math
 import os
 import re
 import signal
@@ -48,7 +59,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -56,9 +67,13 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(1, str(ROOT))
 
-import _bench_util as bu  # noqa: E402
-
-from websockets.asyncio.client import connect as ws_connect  # noqa: E402
+import _bench_util as bu
+from websockets.asyncio.client import connect as ws_connect
+from websockets.client import ClientProtocol
+from websockets.protocol import State
+from websockets.typing import Origin
+from websockets.uri import parse_uri
+from websockets.utils import apply_mask
 
 TARGET_SPEED = 2.0  # events/s at TARGET_CLIENTS: ours >= 2x pyview-web ...
 TARGET_CLIENTS = 100  # ... with a p99 no worse than pyview-web's
@@ -83,13 +98,14 @@ def free_port() -> int:
 class Server:
     """One uvicorn worker in a subprocess (optionally under cProfile)."""
 
-    def __init__(self, side: str, profile: Optional[str] = None) -> None:
+    def __init__(self, side: str, profile: str | None = None, ws: str = "auto") -> None:
         self.side = side
+        self.ws = ws
         self.app = SIDES[side][0]
         self.port = free_port()
         self.profile = profile
         self.log = tempfile.NamedTemporaryFile("w+", prefix=f"e2e-{side}-", suffix=".log", delete=False)
-        self.proc: Optional[subprocess.Popen] = None
+        self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
         cmd = [sys.executable]
@@ -97,6 +113,8 @@ class Server:
             cmd += ["-m", "cProfile", "-o", self.profile]
         cmd += ["-m", "uvicorn", self.app, "--host", "127.0.0.1", "--port", str(self.port),
                 "--workers", "1", "--log-level", "warning"]
+        if self.ws != "auto":  # default: uvicorn picks (websockets-sansio when websockets is installed)
+            cmd += ["--ws", self.ws]
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
         self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, env=env)
 
@@ -115,7 +133,19 @@ class Server:
         raise RuntimeError(f"{self.side} server did not answer on port {self.port} within {timeout:g} s")
 
     def cpu_seconds(self) -> float:
-        """utime + stime of the server process so far (Linux /proc; 0 elsewhere)."""
+        """CPU time of the server process so far, all threads (Linux /proc; 0 elsewhere).
+
+        ``schedstat`` counts nanoseconds on the CPU; ``stat``'s utime+stime (clock ticks, 10 ms)
+        is the fallback when the kernel does not provide it.
+        """
+        try:
+            total = 0
+            for tid in os.listdir(f"/proc/{self.proc.pid}/task"):
+                with open(f"/proc/{self.proc.pid}/task/{tid}/schedstat") as f:
+                    total += int(f.read().split()[0])
+            return total / 1e9
+        except (OSError, IndexError, ValueError):
+            pass
         try:
             with open(f"/proc/{self.proc.pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
@@ -124,14 +154,17 @@ class Server:
             return 0.0
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGINT)  # uvicorn shuts down cleanly (cProfile then writes its file)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        """Stop the server (SIGINT: uvicorn shuts down cleanly, cProfile then writes its file); drop the log."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.log.name)
 
     def log_tail(self, n: int = 30) -> str:
         self.log.flush()
@@ -175,11 +208,11 @@ def _dechunk(data: bytes) -> bytes:
 
 
 _CSRF_META = re.compile(r"""<meta\s+name="csrf-token"\s+content="([^"]*)\"""")
-_CONTAINER = re.compile(r"<div\b[^>]*\bdata-phx-session\b[^>]*>", re.S)
+_CONTAINER = re.compile(r"<div\b[^>]*\bdata-phx-session\b[^>]*>", re.DOTALL)
 _ATTR = re.compile(r"""([\w:-]+)(?:\s*=\s*"([^"]*)")?""")
 
 
-def parse_page(page: str) -> tuple[str, str, Optional[str], str]:
+def parse_page(page: str) -> tuple[str, str, str | None, str]:
     """The container's id, session and static tokens and the CSRF token of a dead render."""
     meta = _CSRF_META.search(page)
     tag = _CONTAINER.search(page)
@@ -189,17 +222,30 @@ def parse_page(page: str) -> tuple[str, str, Optional[str], str]:
     return attrs["id"], attrs["data-phx-session"], attrs.get("data-phx-static") or None, html.unescape(meta.group(1))
 
 
-class Client:
-    """One browser tab's worth of protocol: dead render, WebSocket, join, then K clicks."""
+def click_frame(ref: int, topic: str) -> str:
+    return f'["1","{ref}","{topic}","event",{{"type":"click","event":"increment","value":{{"value":""}}}}]'
 
-    def __init__(self, port: int, compression: Optional[str]) -> None:
+
+def reply_prefixes(ref: int) -> tuple[str, str]:
+    """How a reply to ``ref`` starts: ours sends compact JSON (orjson), pyview-web ``json.dumps`` defaults."""
+    return f'["1","{ref}",', f'["1", "{ref}", '
+
+
+class Client:
+    """One browser tab's worth of protocol: dead render, WebSocket, join, then K clicks.
+
+    Subclasses provide the WebSocket: ``_open`` (the upgrade), ``_send_text``/``_recv_text``
+    (untimed join only), ``clicks`` (the timed part) and ``close``.
+    """
+
+    def __init__(self, port: int, compression: str | None) -> None:
         self.port = port
         self.compression = compression
-        self.ws: Any = None
         self.latencies: list[float] = []
-        self.error: Optional[str] = None
-        self.last_reply: Optional[str] = None
+        self.error: str | None = None
+        self.last_reply: bytes | str | None = None
         self.t_end = 0.0
+        self.topic = ""
 
     async def setup(self) -> None:
         port = self.port
@@ -208,15 +254,10 @@ class Client:
             raise RuntimeError(f"GET /counter answered {status}")
         view_id, session, static, token = parse_page(page)
         self.topic = topic = f"lv:{view_id}"
-        headers = {"Cookie": "; ".join(cookies)} if cookies else None
-        self.ws = await ws_connect(
+        await self._open(
             f"ws://127.0.0.1:{port}/live/websocket?_csrf_token={token}&vsn=2.0.0",
-            origin=f"http://127.0.0.1:{port}",
-            additional_headers=headers,
-            compression=self.compression,
-            proxy=None,
-            ping_interval=None,
-            max_queue=None,
+            f"http://127.0.0.1:{port}",
+            "; ".join(cookies) or None,
         )
         join = ["1", "1", topic, "phx_join", {
             "url": f"http://127.0.0.1:{port}/counter",
@@ -224,45 +265,13 @@ class Client:
             "session": session,
             "static": static,
         }]
-        await self.ws.send(json.dumps(join, separators=(",", ":")))
+        await self._send_text(json.dumps(join, separators=(",", ":")))
         while True:
-            reply = json.loads(await self.ws.recv())
+            reply = json.loads(await self._recv_text())
             if reply[1] == "1" and reply[3] == "phx_reply":
                 break
         if reply[4].get("status") != "ok" or "rendered" not in reply[4].get("response", {}):
             raise RuntimeError(f"join refused: {json.dumps(reply[4])[:200]}")
-
-    async def clicks(self, k: int, ready: "Barrier") -> None:
-        """K clicks, each awaiting its reply; pre-encoded frames, a cheap prefix check per reply."""
-        topic = self.topic
-        frames = [
-            (f'["1","{ref}","{topic}","event",{{"type":"click","event":"increment","value":{{"value":""}}}}]',
-             f'["1","{ref}",', f'["1", "{ref}", ')  # ours sends compact JSON, pyview-web json.dumps defaults
-            for ref in range(2, k + 2)
-        ]
-        send, recv = self.ws.send, self.ws.recv
-        lat = self.latencies
-        clock = time.perf_counter
-        bad = 0
-        await ready.wait()
-        try:
-            for frame, p1, p2 in frames:
-                t0 = clock()
-                await send(frame)
-                while True:
-                    msg = await recv()
-                    if msg.startswith(p1) or msg.startswith(p2):
-                        break
-                lat.append(clock() - t0)
-                if '"status":"ok"' not in msg and '"status": "ok"' not in msg:
-                    bad += 1
-            self.t_end = clock()
-            self.last_reply = msg if frames else None
-            if bad:
-                self.error = f"{bad} of {k} replies were not ok"
-        except Exception as exc:  # noqa: BLE001 - any failure fails the run, loudly
-            self.t_end = clock()
-            self.error = f"{type(exc).__name__}: {exc}"
 
     def check_final(self, k: int) -> None:
         """The last reply's diff must carry the count K as a string (both servers start at 0)."""
@@ -277,12 +286,264 @@ class Client:
         if f'"{k}"' not in json.dumps(diff):
             self.error = f"last diff lacks the count {k}: {json.dumps(diff)[:200]}"
 
+    async def _open(self, uri: str, origin: str, cookie: str | None) -> None:
+        raise NotImplementedError
+
+    async def _send_text(self, text: str) -> None:
+        raise NotImplementedError
+
+    async def _recv_text(self) -> str | bytes:
+        raise NotImplementedError
+
+    async def clicks(self, k: int, ready: Barrier) -> None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+
+class LibClient(Client):
+    """The ``websockets`` library's asyncio client end to end (``--client websockets``): simple, heavier."""
+
+    ws: Any = None
+
+    async def _open(self, uri: str, origin: str, cookie: str | None) -> None:
+        self.ws = await ws_connect(
+            uri, origin=origin, additional_headers={"Cookie": cookie} if cookie else None,
+            compression=self.compression, proxy=None, ping_interval=None, max_queue=None,
+        )
+
+    async def _send_text(self, text: str) -> None:
+        await self.ws.send(text)
+
+    async def _recv_text(self) -> str:
+        return await self.ws.recv()
+
+    async def clicks(self, k: int, ready: Barrier) -> None:
+        topic = self.topic
+        frames = [(click_frame(ref, topic), reply_prefixes(ref)) for ref in range(2, k + 2)]
+        send, recv = self.ws.send, self.ws.recv
+        lat = self.latencies
+        clock = time.perf_counter
+        bad = 0
+        msg = None
+        await ready.wait()
+        try:
+            for frame, prefixes in frames:
+                t0 = clock()
+                await send(frame)
+                while True:
+                    msg = await recv()
+                    if msg.startswith(prefixes):
+                        break
+                lat.append(clock() - t0)
+                if '"status":"ok"' not in msg and '"status": "ok"' not in msg:
+                    bad += 1
+            self.t_end = clock()
+            self.last_reply = msg
+            if bad:
+                self.error = f"{bad} of {k} replies were not ok"
+        except Exception as exc:  # noqa: BLE001 - any failure fails the run, loudly
+            self.t_end = clock()
+            self.error = f"{type(exc).__name__}: {exc}"
+
     async def close(self) -> None:
         if self.ws is not None:
-            try:
+            with contextlib.suppress(Exception):
                 await self.ws.close()
-            except Exception:  # noqa: BLE001
+
+
+def mask_frame(payload: bytes, opcode: int = 0x1) -> bytes:
+    """One final client frame: FIN + opcode, the length, a fresh random mask and the masked payload."""
+    n = len(payload)
+    if n < 126:
+        head = bytes((0x80 | opcode, 0x80 | n))
+    elif n < 1 << 16:
+        head = bytes((0x80 | opcode, 0x80 | 126)) + n.to_bytes(2, "big")
+    else:
+        head = bytes((0x80 | opcode, 0x80 | 127)) + n.to_bytes(8, "big")
+    mask = os.urandom(4)
+    return head + mask + apply_mask(payload, mask)
+
+
+class _LeanProtocol(asyncio.Protocol):
+    """A WebSocket client connection on a bare ``asyncio.Protocol``.
+
+    The opening handshake is the ``websockets`` library's sans-I/O ``ClientProtocol`` (request,
+    key, checks of the 101 answer). After it, frames are handled here directly: the server's
+    frames are unmasked and, for these small messages, never fragmented; each complete text frame
+    goes to ``on_text`` as bytes. Pings are answered, a close frame ends the connection.
+    """
+
+    def __init__(self, uri: str, origin: str, cookie: str | None) -> None:
+        self.hs = ClientProtocol(parse_uri(uri), origin=Origin(origin))
+        self.cookie = cookie
+        self.transport: Any = None
+        self.buf = bytearray()
+        self.open = False
+        self.opened: asyncio.Future = asyncio.get_running_loop().create_future()
+        self.on_text: Any = None
+        self.on_lost: Any = None
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        request = self.hs.connect()
+        if self.cookie:
+            request.headers["Cookie"] = self.cookie
+        self.hs.send_request(request)
+        transport.write(b"".join(self.hs.data_to_send()))
+
+    def data_received(self, data: bytes) -> None:
+        if not self.open:
+            self.hs.receive_data(data)
+            self.hs.events_received()
+            if self.hs.handshake_exc is not None:
+                if not self.opened.done():
+                    self.opened.set_exception(self.hs.handshake_exc)
+                return
+            if self.hs.state is State.OPEN:
+                self.open = True
+                self.opened.set_result(None)
+            return
+        buf = self.buf
+        buf += data
+        while True:
+            n = len(buf)
+            if n < 2:
+                return
+            b0, b1 = buf[0], buf[1]
+            size = b1 & 0x7F
+            if size < 126:
+                start = 2
+            elif size == 126:
+                if n < 4:
+                    return
+                size, start = int.from_bytes(buf[2:4], "big"), 4
+            else:
+                if n < 10:
+                    return
+                size, start = int.from_bytes(buf[2:10], "big"), 10
+            end = start + size
+            if n < end:
+                return
+            payload = bytes(buf[start:end])
+            del buf[:end]
+            opcode = b0 & 0x0F
+            if opcode == 0x1 and b0 & 0x80 and not b1 & 0x80:
+                self.on_text(payload)
+            elif opcode == 0x9:  # ping: answer with a pong carrying the same data
+                self.transport.write(mask_frame(payload, 0xA))
+            elif opcode == 0xA:
                 pass
+            elif opcode == 0x8:
+                code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else None
+                self._fail(ConnectionError(f"server closed the WebSocket (code {code})"))
+                self.transport.close()
+                return
+            else:
+                self._fail(ConnectionError(f"unexpected frame: opcode {opcode}, fin {b0 >> 7}, masked {b1 >> 7}"))
+                self.transport.close()
+                return
+
+    def _fail(self, exc: BaseException) -> None:
+        if not self.opened.done():
+            self.opened.set_exception(exc)
+        if self.on_lost is not None:
+            self.on_lost(exc)
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self._fail(exc or ConnectionError("connection closed"))
+
+
+class LeanClient(Client):
+    """The default client: the timed clicks run in the protocol callback, no task switch per click.
+
+    Frames are masked and encoded before the barrier; on each reply the callback checks its ref
+    with a prefix test on the raw bytes (and ``"status":"ok"`` with a substring test), records the
+    latency and writes the next frame at once. Only the last reply is decoded, to check the count.
+    """
+
+    proto: _LeanProtocol | None = None
+
+    async def _open(self, uri: str, origin: str, cookie: str | None) -> None:
+        if self.compression:
+            raise ValueError("the lean client does not do permessage-deflate: use --client websockets")
+        loop = asyncio.get_running_loop()
+        _, self.proto = await loop.create_connection(lambda: _LeanProtocol(uri, origin, cookie), "127.0.0.1", self.port)
+        await self.proto.opened
+        self._inbox: asyncio.Queue = asyncio.Queue()
+        self.proto.on_text = self._inbox.put_nowait
+        self.proto.on_lost = lambda exc: self._inbox.put_nowait(exc)
+
+    async def _send_text(self, text: str) -> None:
+        self.proto.transport.write(mask_frame(text.encode()))
+
+    async def _recv_text(self) -> bytes:
+        item = await self._inbox.get()
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    async def clicks(self, k: int, ready: Barrier) -> None:
+        proto = self.proto
+        topic = self.topic
+        frames = [mask_frame(click_frame(ref, topic).encode()) for ref in range(2, k + 2)]
+        prefixes = [tuple(p.encode() for p in reply_prefixes(ref)) for ref in range(2, k + 2)]
+        lat = self.latencies
+        clock = time.perf_counter
+        write = proto.transport.write
+        done: asyncio.Future = asyncio.get_running_loop().create_future()
+        state = {"i": 0, "t0": 0.0, "bad": 0}
+
+        def on_text(msg: bytes) -> None:
+            i = state["i"]
+            if not msg.startswith(prefixes[i]):
+                return  # not the reply we wait for (a push): ignore
+            now = clock()
+            lat.append(now - state["t0"])
+            if b'"status":"ok"' not in msg and b'"status": "ok"' not in msg:
+                state["bad"] += 1
+            i += 1
+            state["i"] = i
+            if i == k:
+                self.t_end = now
+                self.last_reply = msg
+                if not done.done():
+                    done.set_result(None)
+                return
+            state["t0"] = clock()
+            write(frames[i])
+
+        def on_lost(exc: BaseException) -> None:
+            if not done.done():
+                done.set_exception(exc)
+
+        proto.on_text = on_text
+        proto.on_lost = on_lost
+        await ready.wait()
+        if k == 0:
+            return
+        try:
+            state["t0"] = clock()
+            write(frames[0])
+            await done
+            if state["bad"]:
+                self.error = f"{state['bad']} of {k} replies were not ok"
+        except Exception as exc:  # noqa: BLE001 - any failure fails the run, loudly
+            self.t_end = clock()
+            self.error = f"{type(exc).__name__}: {exc} (after {state['i']} of {k} replies)"
+
+    async def close(self) -> None:
+        proto = self.proto
+        if proto is not None and proto.transport is not None and not proto.transport.is_closing():
+            proto.on_lost = None
+            try:
+                proto.transport.write(mask_frame((1000).to_bytes(2, "big"), 0x8))
+            finally:
+                proto.transport.close()
+
+
+CLIENTS = {"lean": LeanClient, "websockets": LibClient}
 
 
 class Barrier:
@@ -325,13 +586,13 @@ def percentile(sorted_values: list[float], q: float) -> float:
     """Nearest-rank percentile of an already sorted list."""
     if not sorted_values:
         return float("nan")
-    i = min(len(sorted_values) - 1, max(0, int(round(q / 100.0 * len(sorted_values) + 0.5)) - 1))
-    return sorted_values[i]
+    rank = math.ceil(q / 100.0 * len(sorted_values))
+    return sorted_values[min(len(sorted_values), max(1, rank)) - 1]
 
 
-async def load(server: Server, n: int, k: int, compression: Optional[str]) -> Run:
+async def load(server: Server, n: int, k: int, client: str = "lean", compression: str | None = None) -> Run:
     run = Run(server.side, n, k)
-    clients = [Client(server.port, compression) for _ in range(n)]
+    clients = [CLIENTS[client](server.port, compression) for _ in range(n)]
     sem = asyncio.Semaphore(SETUP_CONCURRENCY)
 
     async def setup(c: Client) -> None:
@@ -355,7 +616,7 @@ async def load(server: Server, n: int, k: int, compression: Optional[str]) -> Ru
         barrier.event.set()
         try:
             await asyncio.wait_for(asyncio.gather(*tasks), timeout=REPLY_TIMEOUT_S * max(1, k / 100))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             run.errors.append("timed out waiting for replies")
             for t in tasks:
                 t.cancel()
@@ -383,11 +644,11 @@ async def load(server: Server, n: int, k: int, compression: Optional[str]) -> Ru
 # --- output -------------------------------------------------------------------------------------
 
 
-def _fmt_rate(v: Optional[float]) -> str:
+def _fmt_rate(v: float | None) -> str:
     return "—" if not v else f"{v:,.0f}"
 
 
-def _fmt_ms(run: Optional[Run]) -> str:
+def _fmt_ms(run: Run | None) -> str:
     if run is None or run.failed:
         return "FAILED" if run is not None else "—"
     return f"{run.p50_ms:.2f} / {run.p99_ms:.2f}"
@@ -424,7 +685,7 @@ def cpu_table(best: dict[tuple[str, int], Run], clients: list[int]) -> str:
     return bu.markdown_table(header, rows, numeric={0, 2, 3, 4, 5})
 
 
-def target_line(best: dict[tuple[str, int], Run]) -> Optional[str]:
+def target_line(best: dict[tuple[str, int], Run]) -> str | None:
     o, p = best.get(("ours", TARGET_CLIENTS)), best.get(("peer", TARGET_CLIENTS))
     if o is None or p is None or o.failed or p.failed:
         return None
@@ -445,10 +706,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clicks", type=int, default=200, help="clicks per client per run (default 200)")
     ap.add_argument("--repeat", type=int, default=3, help="runs per side and client count; best events/s kept (default 3)")
     ap.add_argument("--sides", default="ours,peer", help="which servers to load (default ours,peer)")
+    ap.add_argument("--client", choices=sorted(CLIENTS), default="lean",
+                    help="lean: raw frames after a websockets handshake (default); websockets: the library's asyncio client")
     ap.add_argument("--compression", choices=["none", "deflate"], default="none",
-                    help="offer permessage-deflate on the WebSocket (default none; see README)")
+                    help="offer permessage-deflate (needs --client websockets; default none)")
+    ap.add_argument("--ws", choices=["auto", "websockets-sansio", "websockets", "wsproto"], default="auto",
+                    help="uvicorn's WebSocket implementation for both servers (default: uvicorn's own choice)")
     ap.add_argument("--warmup", type=int, default=50, help="untimed clicks per client of the warm-up run (4 clients)")
     ap.add_argument("--profile-ours", metavar="PATH", help="run our server under cProfile, writing PATH at exit")
+    ap.add_argument("--profile-peer", metavar="PATH", help="the same for pyview-web's server")
     ap.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = ap.parse_args(argv)
 
@@ -458,17 +724,20 @@ def main(argv: list[str] | None = None) -> int:
         if s not in SIDES:
             ap.error(f"unknown side {s!r} (choose from {', '.join(SIDES)})")
     compression = None if args.compression == "none" else "deflate"
+    if compression and args.client != "websockets":
+        ap.error("--compression deflate needs --client websockets")
 
     info = bu.environment_info()
     print(f"# end to end: counter, {args.clicks} clicks per client, best of {args.repeat}, clients {clients}")
     print(f"{info['date']}; Python {info['python']} on {info['platform']}; {info['cpu_count']} CPUs "
-          f"(client and server share them); WebSocket compression: {args.compression}")
+          f"(client and server share them); client: {args.client}, compression: {args.compression}, uvicorn --ws {args.ws}")
     load_avg, cpus = info.get("loadavg"), info.get("cpu_count") or 1
     if load_avg and load_avg[0] > 0.5 * cpus:
         print(f"WARNING: load average {load_avg[0]:.2f} on {cpus} CPUs: other processes are competing "
               "for the CPU, expect noisy numbers (ratios are steadier than absolute rates)", file=sys.stderr)
 
-    servers = {s: Server(s, args.profile_ours if s == "ours" else None) for s in sides}
+    profiles = {"ours": args.profile_ours, "peer": args.profile_peer}
+    servers = {s: Server(s, profiles[s], args.ws) for s in sides}
     runs: list[Run] = []
     best: dict[tuple[str, int], Run] = {}
     try:
@@ -478,7 +747,7 @@ def main(argv: list[str] | None = None) -> int:
             srv.wait_ready()
             print(f"{srv.side}: {SIDES[srv.side][1]} on port {srv.port} (pid {srv.proc.pid})", flush=True)
         for srv in servers.values():
-            warm = asyncio.run(load(srv, 4, args.warmup, compression))
+            warm = asyncio.run(load(srv, 4, args.warmup, args.client, compression))
             if warm.failed:
                 print(f"ERROR: {srv.side} warm-up failed: {warm.errors[0]}", file=sys.stderr)
         for n in clients:
@@ -487,7 +756,7 @@ def main(argv: list[str] | None = None) -> int:
                 if r % 2:
                     order.reverse()
                 for srv in order:
-                    run = asyncio.run(load(srv, n, args.clicks, compression))
+                    run = asyncio.run(load(srv, n, args.clicks, args.client, compression))
                     runs.append(run)
                     if run.failed:
                         print(f"  ERROR {srv.side} {n} clients, repeat {r + 1}: RUN FAILED, "
@@ -528,8 +797,9 @@ def main(argv: list[str] | None = None) -> int:
         print("WARNING: the client used ≥90% of a CPU in: "
               + ", ".join(f"{r.side}/{r.clients}" for r in saturated)
               + " — there the client, not the server, may be the limit", file=sys.stderr)
-    if args.profile_ours:
-        print(f"\ncProfile of our server written to {args.profile_ours}")
+    for side, path in profiles.items():
+        if path and side in servers:
+            print(f"\ncProfile of the {side} server written to {path}")
     if args.json:
         bu.write_json(args.json, {
             "environment": info,
