@@ -113,11 +113,8 @@ class LiveChannel:
             await self.reply(ref, response)
 
     async def _answer_join_navigation(self, ref: Any, nav: Navigation) -> None:
-        if nav.kind == "redirect":
-            response: dict[str, Any] = {"redirect": {"to": nav.to}}
-        else:
-            response = {"live_redirect": {"to": nav.to, "kind": nav.history}}
-        await self.reply(ref, response, "error")
+        key, body = _navigation_message(nav)
+        await self.reply(ref, {key: body}, "error")
         await self.stop()
 
     async def stop(self) -> None:
@@ -183,7 +180,7 @@ class LiveChannel:
             if self.closed:
                 return
             raw = payload.get("url")
-            url = _parse_url(raw)
+            url = parse_live_url(raw)
             resolved = self.connection.app.live_router.resolve(url.path) if url is not None else None
             if url is None or resolved is None:
                 await self.reply(ref, {"reason": f"live_patch: {raw!r} is not a live view URL"}, "error")
@@ -233,11 +230,11 @@ class LiveChannel:
         try:
             response = await self._navigate_and_diff()
         except ViewStopped as stopped:
-            nav: Navigation = stopped.args[0]
+            key, body = _navigation_message(stopped.args[0])
             if ref is not None:
-                await self.reply(ref, _navigation_payload(nav))
+                await self.reply(ref, {key: body})
             else:
-                await self.push("redirect" if nav.kind == "redirect" else "live_redirect", _navigation_payload(nav)[_nav_key(nav)])
+                await self.push(key, body)
             await self.connection.send([self.join_ref, self.join_ref, self.topic, "phx_close", {}])
             await self.stop()
             return
@@ -341,7 +338,8 @@ def _event_values(payload: dict) -> dict[str, Any]:
     return {"value": value}
 
 
-def _parse_url(raw: Any) -> Optional[ParseResult]:
+def parse_live_url(raw: Any) -> Optional[ParseResult]:
+    """A client-sent URL (join, live patch) if it is http(s) or scheme-less with a path; else None."""
     if not isinstance(raw, str):
         return None
     try:
@@ -353,11 +351,8 @@ def _parse_url(raw: Any) -> Optional[ParseResult]:
     return url
 
 
-def _nav_key(nav: Navigation) -> str:
-    return "redirect" if nav.kind == "redirect" else "live_redirect"
-
-
-def _navigation_payload(nav: Navigation) -> dict[str, Any]:
+def _navigation_message(nav: Navigation) -> tuple[str, dict[str, Any]]:
+    """The push event (or reply key) and payload that leave this view: a full or a live redirect."""
     if nav.kind == "redirect":
-        return {"redirect": {"to": nav.to}}
-    return {"live_redirect": {"to": nav.to, "kind": nav.history}}
+        return "redirect", {"to": nav.to}
+    return "live_redirect", {"to": nav.to, "kind": nav.history}

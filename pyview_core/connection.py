@@ -14,15 +14,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from typing import TYPE_CHECKING, Any, Optional
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import ParseResult, parse_qs
 
 import orjson
 
-from .channel import LiveChannel, _parse_url
+from .channel import LiveChannel, parse_live_url
 from .security import InvalidToken, csrf_valid, origin_allowed
 
 if TYPE_CHECKING:
     from .app import PyView
+    from .routing import LiveRoute
 
 logger = logging.getLogger("pyview_core")
 
@@ -228,42 +229,50 @@ class LiveConnection:
         if len(self.channels) >= MAX_CHANNELS:
             await self._reply(join_ref, ref, topic, "error", {"reason": "too many channels joined"})
             return
-        refusal = self._authorize(topic, payload)
-        if isinstance(refusal, str):
-            await self._reply(join_ref, ref, topic, "error", {"reason": refusal})
+        try:
+            route, path_params, url = self._authorize(topic, payload)
+        except JoinRefused as refused:
+            await self._reply(join_ref, ref, topic, "error", {"reason": refused.reason})
             return
-        route, path_params, url = refusal
         channel = LiveChannel(self, topic, join_ref, route)
         self.channels[topic] = channel
         session = {k: v for k, v in self.cookie_session.items() if k != "_csrf"}
         await channel.join(ref, url, path_params, session)
 
-    def _authorize(self, topic: str, payload: dict) -> Any:
-        """The route, path params and URL this join may mount, or the refusal reason (PROTOCOL §8)."""
+    def _authorize(self, topic: str, payload: dict) -> tuple["LiveRoute", dict[str, Any], ParseResult]:
+        """The route, path params and URL this join may mount; ``JoinRefused`` otherwise (PROTOCOL §8)."""
         if not self.csrf_ok:
-            return "stale"
+            raise JoinRefused("stale")
         app = self.app
         try:
             claims = app.signer.load("session", payload.get("session"), max_age=SESSION_MAX_AGE)
         except InvalidToken as exc:
             logger.info("join %s refused: session token %s", topic, exc)
-            return "stale"
+            raise JoinRefused("stale") from None
         if claims.get("id") != topic[3:] or claims.get("csrf") != app.csrf_fingerprint(self.cookie_session.get("_csrf")):
-            return "stale"
+            raise JoinRefused("stale")
         navigating = "redirect" in payload
         raw_url = payload.get("redirect") if navigating else payload.get("url")
-        url = _parse_url(raw_url)
+        url = parse_live_url(raw_url)
         if url is None:
-            return "unauthorized"
+            raise JoinRefused("unauthorized")
         resolved = app.live_router.resolve(url.path)
         if resolved is None:
-            return "unauthorized"
+            raise JoinRefused("unauthorized")
         route, path_params = resolved
         if route.live_session != claims.get("ls"):
-            return "unauthorized"
+            raise JoinRefused("unauthorized")
         if not navigating and app.view_identity(route.view) != claims.get("view"):
-            return "unauthorized"
+            raise JoinRefused("unauthorized")
         return route, path_params, url
+
+
+class JoinRefused(Exception):
+    """A join answered with an error reply: ``stale`` (reload the page) or ``unauthorized``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def _is_ref(value: Any) -> bool:
