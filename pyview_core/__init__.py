@@ -18,8 +18,9 @@ from .app import PyView
 from .events import BaseEventHandler, InfoEvent, event
 from .live_socket import ConnectedLiveViewSocket, LiveViewSocket, UnconnectedSocket, is_connected
 from .live_view import LiveView
+from .stream import Stream, StreamError
 
 __all__ = [
-    "BaseEventHandler", "ConnectedLiveViewSocket", "InfoEvent", "LiveView", "LiveViewSocket", "PyView",
-    "UnconnectedSocket", "event", "is_connected",
+    "BaseEventHandler", "ConnectedLiveViewSocket", "InfoEvent", "LiveView", "LiveViewSocket", "PyView", "Stream",
+    "StreamError", "UnconnectedSocket", "event", "is_connected",
 ]

@@ -290,7 +290,8 @@ class CodeGenerator:
             f"# template: {name!r}",
             "from pyview_templates.runtime import (",
             "    BUILTIN_TESTS, Comprehension, LoopContext, Markup, Rendered, Undefined,",
-            "    attr_html, concat_, cycle_, getattr_, getitem_, iter_, join, loop_key, resolve, setattr_ns, to_html,",
+            "    attr_html, concat_, cycle_, getattr_, getitem_, iter_, join, loop_key, resolve, setattr_ns,",
+            "    stream_iter_, stream_ops_, to_html,",
             ")",
             "",
             f"NAME = {name!r}",
@@ -442,6 +443,12 @@ class CodeGenerator:
         other = self.node(item.else_body, scope, "if") if item.else_body is not None else None
         statics, fp, entry = body.statics, fingerprint("for", body.fp), body.entry
         shape = ("for", fp, other.fp if other else None)
+        stream_ops = ""
+        if len(targets) == 2 and item.filter is None and other is None:
+            # `for dom_id, item in x`: x may be a live stream, whose rows carry its operations.
+            rows = self.fresh("_rows")
+            pre.append(f"{rows} = stream_iter_({iterable}){self._mark(lineno)}")
+            seq_expr, stream_ops = rows, f", stream=stream_ops_({rows})"
         needs_seq = loop.uses_length or loop.uses_object
         if needs_seq and item.filter is None:
             pre.append(f"{loop.seq} = list({seq_expr}){self._mark(lineno)}")
@@ -456,7 +463,7 @@ class CodeGenerator:
         if not body.stmts and not obj_stmt and not keyed and (other is None or not other.stmts):
             comp = f"[{entry}\nfor {head} in {over}{self._mark(lineno)}\n]"
             if other is None:
-                return _Code(pre, f"Comprehension({fp}, {statics}, {comp})", shape)
+                return _Code(pre, f"Comprehension({fp}, {statics}, {comp}{stream_ops})", shape)
             return _Code(pre, f"(Comprehension({fp}, {statics}, {entries})\nif ({entries} := {comp})\nelse {other.expr})", shape)
         lines = list(pre)
         lines.append(f"{entries} = []")
@@ -468,7 +475,7 @@ class CodeGenerator:
             lines.append(_indent(f"{entries}_keys.append(loop_key({key})){self._mark(lineno)}"))
         lines.append(_indent(f"{entries}.append({entry})"))
         keys_arg = f", {entries}_keys" if keyed else ""
-        result = f"Comprehension({fp}, {statics}, {entries}{keys_arg})"
+        result = f"Comprehension({fp}, {statics}, {entries}{keys_arg}{stream_ops})"
         if other is not None:
             if other.stmts:
                 lines += [f"if not {entries}:"] + [_indent(s) for s in other.stmts]

@@ -24,7 +24,7 @@ except ImportError as exc:  # pragma: no cover - tree.py raises the friendly mes
 
 __all__ = [
     "Comprehension", "LoopContext", "Markup", "Rendered", "Undefined", "UndefinedError",
-    "attr_html", "concat_", "escape", "getattr_", "getitem_", "iter_", "join", "resolve",
+    "attr_html", "concat_", "escape", "getattr_", "getitem_", "iter_", "join", "resolve", "stream_iter_", "stream_ops_",
     "to_html", "BUILTIN_TESTS", "DEFAULT_GLOBALS", "cycle_", "setattr_ns", "loop_key",
 ]
 
@@ -33,7 +33,45 @@ def iter_(value: Any) -> Iterable:
     """The iterable of a ``for`` loop: an undefined name loops zero times, as in Jinja2."""
     if isinstance(value, Undefined):
         return ()
+    if hasattr(type(value), STREAM_PROTOCOL):
+        raise TypeError(_misused_stream(value))
     return value
+
+
+# A live stream (``pyview_core.Stream``) is recognised by this method, so that this package never
+# imports the core. It returns the pending ``(dom_id, item)`` rows and their ``StreamOps`` and
+# forgets them: after a render, the stream holds nothing.
+STREAM_PROTOCOL = "__pyview_stream__"
+
+
+class StreamRows(list):
+    """The rows of a stream loop, carrying the operations its Comprehension must send."""
+
+    __slots__ = ("ops",)
+
+
+def stream_iter_(value: Any) -> Iterable:
+    """The iterable of a two-name loop (``for dom_id, item in x``): a stream yields its pending rows."""
+    take = getattr(type(value), STREAM_PROTOCOL, None)
+    if take is None:
+        return iter_(value)
+    rows, ops = take(value)
+    result = StreamRows(rows)
+    result.ops = ops
+    return result
+
+
+def stream_ops_(rows: Iterable) -> Any:
+    """The ``StreamOps`` of a stream loop's rows, or None for any other loop."""
+    return rows.ops if type(rows) is StreamRows else None
+
+
+def _misused_stream(value: Any) -> str:
+    name = getattr(value, "name", "?")
+    return (
+        f"stream {name!r} must be iterated as `{{% for dom_id, item in {name} %}}` "
+        "(two names, no loop filter, no else/empty branch) inside a phx-update=\"stream\" container"
+    )
 
 
 def concat_(items: tuple) -> str:
