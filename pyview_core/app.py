@@ -22,7 +22,7 @@ from starlette.types import Receive, Scope, Send
 
 from .connection import LiveConnection
 from .live_view import LiveView
-from .page import RootLayout, csrf_fingerprint, default_layout, render_page
+from .page import RootLayout, default_layout, render_page
 from .pubsub import InMemoryPubSub, PubSub
 from .routing import LiveRouter
 from .security import TokenSigner, origin_allowed, resolve_secret
@@ -127,7 +127,3 @@ class PyView(Starlette):
     def view_identity(view: type) -> str:
         """How a session token names its view class."""
         return f"{view.__module__}.{view.__qualname__}"
-
-    @staticmethod
-    def csrf_fingerprint(secret: Any) -> Optional[str]:
-        return csrf_fingerprint(secret)

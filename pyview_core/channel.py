@@ -83,16 +83,11 @@ class LiveChannel:
             self.url = url
             try:
                 await self.view.mount(self.socket, session)
-                first = self.socket.navigation
-                if first is not None and first.kind != "patch":
-                    await self._answer_join_navigation(ref, first)
-                    return
-                self.socket.navigation = None
-                if first is not None:
-                    self.url, path_params = self._patch_target(first)
-                await call_handle_params(self.view, self.socket, self.url, path_params)
-                patched = await self._follow_patches(first)
-                if self.socket.navigation is not None:  # handle_params navigated away
+                patched = await self._follow_patches()  # a patch from mount replaces the join URL's params
+                if patched is None and self.socket.navigation is None:
+                    await call_handle_params(self.view, self.socket, self.url, path_params)
+                    patched = await self._follow_patches()
+                if self.socket.navigation is not None:  # mount or handle_params navigated away
                     await self._answer_join_navigation(ref, self.socket.navigation)
                     return
                 response: dict[str, Any] = {
@@ -127,7 +122,7 @@ class LiveChannel:
         for task in list(self._info_tasks):
             if task is not current:  # stop() may run inside one of them; disconnect() must still complete
                 task.cancel()
-        await self.socket._release()
+        await self.socket.release()
         try:
             await self.view.disconnect(self.socket)
         except Exception:
@@ -258,41 +253,39 @@ class LiveChannel:
             await self.push("diff", diff)
 
     async def _navigate_and_diff(self) -> dict[str, Any]:
+        last = await self._follow_patches()
         nav = self.socket.navigation
-        self.socket.navigation = None
-        response: dict[str, Any] = {}
-        if nav is not None:
-            if nav.kind != "patch" or self._patch_route(nav) is not self.route.view:
-                raise ViewStopped(nav)
-            self.url, path_params = self._patch_target(nav)
-            await call_handle_params(self.view, self.socket, self.url, path_params)
-            last = await self._follow_patches(nav)
-            response["live_patch"] = {"to": last.to, "kind": last.history}
+        if nav is not None:  # a redirect, or a patch into another view: this view ends
+            self.socket.navigation = None
+            raise ViewStopped(nav)
+        response: dict[str, Any] = {} if last is None else {"live_patch": {"to": last.to, "kind": last.history}}
         diff = self.differ.diff(self._render(), self._title_change(), self._take_events())
         if diff:
             response["diff"] = diff
         return response
 
-    async def _follow_patches(self, last: Optional[Navigation]) -> Optional[Navigation]:
-        """``handle_params`` may patch again; follow up to a limit. Other navigation is left pending."""
+    async def _follow_patches(self) -> Optional[Navigation]:
+        """Run ``handle_params`` for each pending ``push_patch`` within this view (it may patch again,
+        up to a limit) and return the last one followed. Any other navigation is left pending."""
+        last = None
         for _ in range(_MAX_PATCH_CHAIN):
             nav = self.socket.navigation
-            if nav is None or nav.kind != "patch" or self._patch_route(nav) is not self.route.view:
+            target = self._patch_target(nav) if nav is not None and nav.kind == "patch" else None
+            if target is None:
                 return last
             self.socket.navigation = None
-            self.url, path_params = self._patch_target(nav)
+            self.url, path_params = target
             await call_handle_params(self.view, self.socket, self.url, path_params)
             last = nav
         raise RuntimeError(f"push_patch loop: handle_params patched more than {_MAX_PATCH_CHAIN} times in a row")
 
-    def _patch_route(self, nav: Navigation) -> Optional[type]:
-        resolved = self.connection.app.live_router.resolve(urlparse(nav.to).path)
-        return resolved[0].view if resolved else None
-
-    def _patch_target(self, nav: Navigation) -> tuple[ParseResult, dict[str, Any]]:
+    def _patch_target(self, nav: Navigation) -> Optional[tuple[ParseResult, dict[str, Any]]]:
+        """The URL and path params of a patch that stays in this view; None if it leads elsewhere."""
         url = urlparse(nav.to)
         resolved = self.connection.app.live_router.resolve(url.path)
-        return url, (resolved[1] if resolved else {})
+        if resolved is None or resolved[0].view is not self.route.view:
+            return None
+        return url, resolved[1]
 
     # --- rendering helpers --------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from urllib.parse import ParseResult, parse_qs
 import orjson
 
 from .channel import LiveChannel, parse_live_url
-from .security import InvalidToken, csrf_valid, origin_allowed
+from .security import InvalidToken, csrf_fingerprint, csrf_valid, origin_allowed
 
 if TYPE_CHECKING:
     from .app import PyView
@@ -249,7 +249,7 @@ class LiveConnection:
         except InvalidToken as exc:
             logger.info("join %s refused: session token %s", topic, exc)
             raise JoinRefused("stale") from None
-        if claims.get("id") != topic[3:] or claims.get("csrf") != app.csrf_fingerprint(self.cookie_session.get("_csrf")):
+        if claims.get("id") != topic[3:] or claims.get("csrf") != csrf_fingerprint(self.cookie_session.get("_csrf")):
             raise JoinRefused("stale")
         navigating = "redirect" in payload
         raw_url = payload.get("redirect") if navigating else payload.get("url")

@@ -136,7 +136,7 @@ class ConnectedLiveViewSocket(Generic[T]):
 
     # --- teardown -----------------------------------------------------------------------------
 
-    async def _release(self) -> None:
+    async def release(self) -> None:
         """Cancel timers and drop subscriptions: the framework's cleanup before ``disconnect``."""
         current = asyncio.current_task()
         for task in list(self._jobs):

@@ -8,7 +8,6 @@ tokens, the title with its prefix and suffix, and the client scripts this app se
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Optional
 from urllib.parse import urlparse
@@ -24,7 +23,7 @@ from .binding import ParamError
 from .channel import call_handle_params
 from .live_socket import UnconnectedSocket
 from .routing import LiveRoute
-from .security import mask_csrf, new_csrf_secret, new_view_id
+from .security import csrf_fingerprint, mask_csrf, new_csrf_secret, new_view_id
 
 if TYPE_CHECKING:
     from .app import PyView
@@ -103,7 +102,7 @@ async def render_page(app: "PyView", request: Request, route: LiveRoute) -> Resp
         return RedirectResponse(socket.navigation.to, status_code=302)
     content = Markup(join(view.render(socket.context)))
     view_id = new_view_id()
-    claims = {"id": view_id, "view": app.view_identity(route.view), "ls": route.live_session, "csrf": app.csrf_fingerprint(csrf_secret)}
+    claims = {"id": view_id, "view": app.view_identity(route.view), "ls": route.live_session, "csrf": csrf_fingerprint(csrf_secret)}
     page = PageContext(
         id=view_id,
         content=content,
@@ -118,10 +117,3 @@ async def render_page(app: "PyView", request: Request, route: LiveRoute) -> Resp
         head=Markup(app.head_html),
     )
     return HTMLResponse(app.root_layout(page))
-
-
-def csrf_fingerprint(secret: Any) -> Optional[str]:
-    """A short digest of the cookie's CSRF secret, signed into session tokens to bind them to the cookie."""
-    if not isinstance(secret, str):
-        return None
-    return hashlib.sha256(secret.encode()).hexdigest()[:24]

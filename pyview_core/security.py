@@ -27,7 +27,7 @@ import os
 import re
 import secrets
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Optional
 from urllib.parse import urlencode
 
 from itsdangerous import BadData, BadPayload, SignatureExpired, URLSafeTimedSerializer
@@ -537,3 +537,10 @@ def build_path(path: str, params: Mapping[str, Any] | None) -> str:
     else:
         separator = "&"
     return f"{base}{separator}{query}{hash_sign}{fragment}"
+
+
+def csrf_fingerprint(secret: Any) -> Optional[str]:
+    """A short digest of the cookie's CSRF secret, signed into session tokens to bind them to the cookie."""
+    if not isinstance(secret, str):
+        return None
+    return hashlib.sha256(secret.encode()).hexdigest()[:24]

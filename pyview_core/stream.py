@@ -32,8 +32,10 @@ class Stream(Generic[T]):
             raise StreamError(f"a stream needs a non-empty name, got {name!r}")
         self.name = name
         self._dom_id_function = dom_id
-        self._inserts: list[tuple[str, T, int, Optional[int], bool]] = []
-        self._deletes: list[str] = []
+        # Pending inserts by DOM id, in the order the client must apply them (dicts keep insertion
+        # order), so that finding an id again in the same handler costs O(1), not a scan.
+        self._inserts: dict[str, tuple[T, int, Optional[int], bool]] = {}
+        self._deletes: dict[str, None] = {}
         self._reset = False
         if items is not None:
             self.insert_many(items)
@@ -47,16 +49,16 @@ class Stream(Generic[T]):
         """
         _check_position(self.name, at, limit)
         dom_id = self.dom_id(item)
-        for index, pending in enumerate(self._inserts):
-            if pending[0] == dom_id and not pending[4]:
-                # Already inserted by this handler: like any existing item, it is updated in place.
-                self._inserts[index] = (dom_id, item, pending[2], pending[3], False)
-                return
+        pending = self._inserts.get(dom_id)
+        if pending is not None and not pending[3]:
+            # Already inserted by this handler: like any existing item, it is updated in place.
+            self._inserts[dom_id] = (item, pending[1], pending[2], False)
+            return
         if update_only and (self._reset or dom_id in self._deletes):
             return  # reset or deleted earlier in this handler: there is nothing left to update
-        # An earlier update_only insert of this id is superseded: this one decides.
-        self._inserts = [pending for pending in self._inserts if pending[0] != dom_id]
-        self._inserts.append((dom_id, item, at, limit, bool(update_only)))
+        # An earlier update_only insert of this id is superseded: this one decides (and goes last).
+        self._inserts.pop(dom_id, None)
+        self._inserts[dom_id] = (item, at, limit, bool(update_only))
 
     def insert_many(self, items: Iterable[T], at: int = -1, limit: Optional[int] = None) -> None:
         """Insert several items; with ``at=0`` they are prepended one by one, like Phoenix."""
@@ -71,9 +73,8 @@ class Stream(Generic[T]):
         """Remove the element with this DOM id; a pending insert of it in this handler is dropped too."""
         if not isinstance(dom_id, str) or not dom_id:
             raise StreamError(f"stream {self.name!r}: delete_by_id needs a DOM id string, got {dom_id!r}")
-        self._inserts = [pending for pending in self._inserts if pending[0] != dom_id]
-        if dom_id not in self._deletes:
-            self._deletes.append(dom_id)
+        self._inserts.pop(dom_id, None)
+        self._deletes[dom_id] = None
 
     def reset(self, items: Optional[Iterable[T]] = None) -> None:
         """Clear the client's list (and anything pending), then insert ``items`` if given."""
@@ -103,14 +104,15 @@ class Stream(Generic[T]):
 
     def __pyview_stream__(self) -> tuple[list[tuple[str, T]], StreamOps]:
         """The template loop's rows and operations; the stream forgets them (it keeps no items)."""
-        rows = [(dom_id, item) for dom_id, item, _at, _limit, _update in self._inserts]
+        pending = self._inserts.items()
+        rows = [(dom_id, op[0]) for dom_id, op in pending]
         ops = StreamOps(
             self.name,
-            inserts=[(dom_id, at, limit, update) for dom_id, _item, at, limit, update in self._inserts],
-            deletes=self._deletes,
+            inserts=[(dom_id, op[1], op[2], op[3]) for dom_id, op in pending],
+            deletes=list(self._deletes),
             reset=self._reset,
         )
-        self._inserts, self._deletes, self._reset = [], [], False
+        self._inserts, self._deletes, self._reset = {}, {}, False
         return rows, ops
 
     def __iter__(self) -> Any:

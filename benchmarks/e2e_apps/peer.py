@@ -2,15 +2,16 @@
 
     python -m uvicorn benchmarks.e2e_apps.peer:app --host 127.0.0.1 --port 8002 --workers 1
 
-``peer.html`` next to this module is a copy of ``examples/counter/counter.html`` (pyview-web's
-Ibis reads the same ``{{ count }}`` syntax); pyview-web finds it by the module's name. The
-handlers mirror ``examples/counter/counter.py``: mount at 0, ``?count=`` from the URL, and
+It renders ``examples/counter/counter.html`` itself (pyview-web's Ibis reads the same
+``{{ count }}`` syntax), through pyview-web's own template cache, so both servers send the same
+page by construction. The handlers mirror ``examples/counter/counter.py``: mount at 0, ``?count=`` from the URL, and
 ``increment``/``decrement``/``add`` change ``socket.context["count"]``.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any, TypedDict
 
 # pyview-web signs its CSRF and session tokens with PYVIEW_SECRET (a random one per process
@@ -18,6 +19,9 @@ from typing import Any, TypedDict
 os.environ.setdefault("PYVIEW_SECRET", "e2e-benchmark-peer-secret-not-for-production-01")
 
 from pyview import LiveView, LiveViewSocket, PyView  # noqa: E402
+from pyview.template import LiveRender, template_file  # noqa: E402
+
+COUNTER_HTML = str(Path(__file__).resolve().parents[2] / "examples" / "counter" / "counter.html")
 
 
 class CounterContext(TypedDict):
@@ -49,6 +53,10 @@ class PeerCounterLiveView(LiveView[CounterContext]):
             socket.context["count"] -= 1
         elif event == "add":
             socket.context["count"] += _first_int(payload.get("amount"), 0)
+
+    async def render(self, assigns, meta):
+        # pyview-web's default looks for <module>.html; ours is the example's own template.
+        return LiveRender(template_file(COUNTER_HTML), assigns, meta)
 
 
 app = PyView()

@@ -105,7 +105,7 @@ def test_iterating_a_stream_any_other_way_is_a_clear_error(source):
 def test_after_a_render_the_stream_holds_nothing():
     songs = Stream([song(i, str(i)) for i in range(100)], name="songs")
     SONGS.tree(songs=songs)
-    assert songs._inserts == [] and songs._deletes == [] and songs._reset is False
+    assert not songs._inserts and not songs._deletes and songs._reset is False
     assert SONGS.render(songs=songs) == '<ul id="songs" phx-update="stream"></ul>'
 
 
