@@ -11,7 +11,9 @@ from .counter.counter import CounterLiveView
 from .dashboard.dashboard import DashboardLiveView
 from .gallery import gallery
 from .home.home import HomeLiveView
+from .live_output.live_output import LiveOutputView
 from .table.table import ItemLiveView, TableLiveView
+from .todo.todo import TodoLiveView
 from .volume.volume import VolumeLiveView
 
 
@@ -25,6 +27,8 @@ def create_app(**options) -> PyView:
     app.add_live_view("/table", TableLiveView)
     app.add_live_view("/table/{id:int}", ItemLiveView)
     app.add_live_view("/dashboard", DashboardLiveView)
+    app.add_live_view("/todo", TodoLiveView)
+    app.add_live_view("/output", LiveOutputView)
     app.routes.append(Mount("/gallery", app=gallery))
     return app
 

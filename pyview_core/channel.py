@@ -200,9 +200,14 @@ class LiveChannel:
 
     def on_pubsub(self, topic: str, message: Any) -> None:
         """Pub/sub callback: queue the message for ``handle_info`` without blocking the publisher."""
+        self.post_info(InfoEvent(topic, message))
+
+    def post_info(self, event: InfoEvent) -> None:
+        """Queue ``event`` for ``handle_info`` without waiting for it. Each delivery waits for the
+        view's lock, which wakes waiters first come first served, so events arrive in posting order."""
         if self.closed:
             return
-        task = asyncio.get_running_loop().create_task(self.deliver_info(InfoEvent(topic, message)))
+        task = asyncio.get_running_loop().create_task(self.deliver_info(event))
         self._info_tasks.add(task)
         task.add_done_callback(self._info_tasks.discard)
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, Optional, TypeGuard, TypeVar, Union
 
 import orjson
-from typing import TYPE_CHECKING, Any, Generic, Optional, TypeGuard, TypeVar, Union
 
 from .events import InfoEvent
 from .security import build_path
@@ -89,10 +90,41 @@ class ConnectedLiveViewSocket(Generic[T]):
         """Deliver ``event`` to ``handle_info`` once, after ``seconds`` (or as soon as possible)."""
         self._start_job(self._once(event, float(seconds or 0)))
 
-    def _start_job(self, coro: Any) -> None:
+    def send_info(self, event: InfoEvent) -> None:
+        """Queue ``event`` for this view's ``handle_info`` (Phoenix's ``send(self(), msg)``).
+
+        It returns at once, so a handler can call it too (the event runs after the handler's own
+        render); events sent one after another arrive in that order. After the view has gone away
+        it does nothing.
+        """
+        self._channel.post_info(event)
+
+    def start_job(self, job: Coroutine[Any, Any, Any]) -> "asyncio.Task[Any]":
+        """Run the coroutine ``job`` beside the view, e.g. a long computation that reports each
+        result with ``send_info``. Returns its task: ``task.cancel()`` stops it early.
+
+        The job is cancelled when the view goes away (tab closed, navigation), so it cannot
+        outlive its page. An exception in it crashes the view like one in a handler: logged
+        with its traceback, and the client rejoins with a fresh mount.
+        """
+        if not asyncio.iscoroutine(job):
+            raise TypeError(f"start_job needs a coroutine (call the async function), got {job!r}")
+        return self._start_job(self._guarded(job))
+
+    async def _guarded(self, job: Coroutine[Any, Any, Any]) -> None:
+        try:
+            await job
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            if not self._channel.closed:
+                await self._channel.crash()
+
+    def _start_job(self, coro: Coroutine[Any, Any, Any]) -> "asyncio.Task[Any]":
         task = asyncio.get_running_loop().create_task(coro)
         self._jobs.add(task)
         task.add_done_callback(self._jobs.discard)
+        return task
 
     async def _every(self, event: InfoEvent, seconds: float) -> None:
         loop = asyncio.get_running_loop()

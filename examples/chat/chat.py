@@ -1,16 +1,21 @@
-"""Chat shared by every open tab: messages travel through pub/sub (``subscribe``/``broadcast``)."""
+"""Chat shared by every open tab: messages travel through pub/sub (``subscribe``/``broadcast``).
+
+The page's messages are a stream: each new message is sent to each tab once, and the browser
+keeps the last ``HISTORY_LIMIT`` of them (``limit=-HISTORY_LIMIT``); the views hold none.
+"""
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from pyview_core import InfoEvent, LiveView, LiveViewSocket, event, is_connected
+from pyview_core import InfoEvent, LiveView, LiveViewSocket, Stream, event, is_connected
 
 TOPIC = "chat:lobby"
 HISTORY_LIMIT = 50
-HISTORY: list[dict[str, Any]] = []  # the room's recent messages, shared by all views in this process
+# The room's recent messages, shared by all views in this process: what a new tab starts with.
+HISTORY: list[dict[str, Any]] = []
 _ids = itertools.count(1)
 _names = itertools.count(1)
 
@@ -18,13 +23,13 @@ _names = itertools.count(1)
 @dataclass
 class ChatContext:
     name: str
-    messages: list[dict[str, Any]] = field(default_factory=list)
+    messages: Stream[dict[str, Any]]
     sent: int = 0  # bumped per message: the send form gets a new id, so the browser shows it empty
 
 
 class ChatLiveView(LiveView[ChatContext]):
     async def mount(self, socket: LiveViewSocket[ChatContext], session):
-        socket.context = ChatContext(name=f"guest-{next(_names)}", messages=list(HISTORY))
+        socket.context = ChatContext(name=f"guest-{next(_names)}", messages=Stream(HISTORY, name="messages"))
         socket.live_title = "Chat"
         if is_connected(socket):
             await socket.subscribe(TOPIC)
@@ -46,5 +51,4 @@ class ChatLiveView(LiveView[ChatContext]):
 
     async def handle_info(self, event: InfoEvent, socket: LiveViewSocket[ChatContext]):
         if event.name == TOPIC:
-            socket.context.messages.append(event.payload)  # in-place mutation is fine
-            del socket.context.messages[:-HISTORY_LIMIT]
+            socket.context.messages.insert(event.payload, limit=-HISTORY_LIMIT)

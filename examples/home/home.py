@@ -7,9 +7,11 @@ from pyview_core import LiveView
 EXAMPLES = [
     ("/counter", "Counter", "clicks, and a ?count= URL parameter"),
     ("/volume", "Volume", "keyboard events: phx-window-keydown and phx-key"),
-    ("/chat", "Chat", "open two tabs: messages travel through pub/sub"),
+    ("/chat", "Chat", "open two tabs: messages travel through pub/sub, the page's list is a stream with a limit"),
     ("/table", "Paginated table", "push_patch with dataclass-typed params, a title per page, push_navigate"),
     ("/dashboard", "Dashboard", "server-pushed updates with schedule_info"),
+    ("/todo", "Todos", "the streams guide's todo app: add, toggle, delete, clear completed"),
+    ("/output", "Live output", "a server job's output, value by value, in a stream that keeps the last 1,000 lines"),
 ]
 
 

@@ -14,7 +14,8 @@ written from the protocol (PROTOCOL.md §4) and that behaviour, not translated f
   to the "DOM", then forgets the rows (``k`` becomes ``{"kc": 0}``), as the client does.
   The DOM model keeps each stream container's children as an ordered list of
   ``(dom_id, html)`` and applies resets, deletes, inserts at ``at``, ``limit`` and
-  ``updateOnly`` as ``dom_patch.ts`` does.
+  ``updateOnly`` as ``dom_patch.ts`` does; tests/e2e/test_stream_client.py holds it to the
+  real client in Chromium on random operation sequences.
 * ``html()`` is the page as the DOM would hold it after the last merge (client-only
   ``data-phx-*`` marks left out; a stream container shows its current children);
   ``patch_html()`` is what the client rendered for the last patch (for a stream container: only
@@ -416,6 +417,10 @@ class ClientRendered:
                     for child in [c for c in container if c.dom_id == dom_id]:
                         remove(child, container)
 
+        # morphdom indexes the page's elements by id once, after the resets and deletes: a row whose
+        # id was on the page then morphs that element, even if a limit has removed it since (the
+        # update then shows nowhere: the item stays removed).
+        on_page_before_rows = {c.dom_id for container in dom.values() for c in container}
         seen: set[str] = set()
         for part in out.parts:
             if isinstance(part, str):
@@ -433,6 +438,8 @@ class ClientRendered:
                         if _truthy(ins["reset"]):
                             self._reorder(existing, ins, container, remove)
                     continue
+                if dom_id in on_page_before_rows:
+                    continue  # removed by a limit during this patch: the row morphs the detached element
                 if ins is not None and _truthy(ins["update_only"]) and dom_id not in restored:
                     continue
                 child = _Child(dom_id, row, ins["ref"] if ins is not None else None)

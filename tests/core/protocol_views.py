@@ -12,6 +12,7 @@ from pyview_core import InfoEvent, LiveView, LiveViewSocket, event, is_connected
 DISCONNECTED: list[str] = []
 DISCONNECT_FINISHED: list[str] = []
 BEATS: list[str] = []
+JOBS: list[str] = []  # "<tag> started" / "<tag> ended" from ChatView's start_job jobs
 
 
 class CounterView(LiveView[dict]):
@@ -208,6 +209,33 @@ class ChatView(LiveView[dict]):
     @event("beat_fast")
     async def beat_fast(self, socket):
         socket.schedule_info(InfoEvent("beat"), 0.005)
+
+    @event("job_start")
+    async def job_start(self, socket, ticks: int = 3):
+        socket.start_job(self.count_then_wait(socket, ticks))
+
+    async def count_then_wait(self, socket, ticks: int) -> None:
+        JOBS.append(f"{socket.context['tag']} started")
+        try:
+            for _ in range(ticks):
+                socket.send_info(InfoEvent("tick"))
+                await asyncio.sleep(0.001)
+            await asyncio.sleep(3600)  # a long job: only the view going away ends it
+        finally:
+            JOBS.append(f"{socket.context['tag']} ended")
+
+    @event("job_crash")
+    async def job_crash(self, socket):
+        socket.start_job(self.explode())
+
+    async def explode(self) -> None:
+        await asyncio.sleep(0.001)
+        raise RuntimeError("the job exploded")
+
+    @event("send_self")
+    async def send_self(self, socket):
+        socket.send_info(InfoEvent("tick"))
+        socket.context["messages"].append("handler")
 
     async def handle_info(self, event: InfoEvent, socket):
         if event.name == "room":

@@ -72,6 +72,7 @@ def make_app(**options: Any) -> PyView:
 def app() -> PyView:
     views.DISCONNECTED.clear()
     views.DISCONNECT_FINISHED.clear()
+    views.JOBS.clear()
     return make_app()
 
 
@@ -995,6 +996,37 @@ def test_disconnect_runs_after_timers_are_cancelled(client):
         assert client.app.pubsub.subscriber_count("room") == 0
 
 
+
+
+def test_a_job_reports_through_send_info_in_order_and_ends_with_the_view(client):
+    with live(client, "/chat?tag=worker") as (sock, view):
+        assert view.click("job_start", {"ticks": "3"})[4] == OK_EMPTY
+        for n in (1, 2, 3):
+            view.apply(sock.next_push(view.topic, "diff"))
+            assert f"ticks {n}" in view.html()
+        assert views.JOBS == ["worker started"]
+        sock.ws.close(1001)
+        wait_for(lambda: "worker" in views.DISCONNECTED)
+        wait_for(lambda: "worker ended" in views.JOBS)
+
+
+def test_an_exception_in_a_job_crashes_only_that_view(client):
+    with live(client, "/chat?tag=calm") as (sock, calm), live(client, "/chat?tag=boom") as (sock_b, boom):
+        assert boom.click("job_crash")[4] == OK_EMPTY
+        assert sock_b.next_frame() == [boom.jr, boom.jr, boom.topic, "phx_error", CRASH]
+        wait_for(lambda: "boom" in views.DISCONNECTED)
+        calm.apply(calm.click("tick_soon"))
+        calm.apply(sock.next_push(calm.topic, "diff"))
+        assert "ticks 1" in calm.html()
+
+
+def test_send_info_from_a_handler_arrives_after_its_reply(client):
+    with live(client, "/chat?tag=self") as (sock, view):
+        reply = view.click("send_self")
+        view.apply(reply)
+        assert "<li>handler</li>" in view.html() and "ticks 0" in view.html()
+        view.apply(sock.next_push(view.topic, "diff"))
+        assert "ticks 1" in view.html()
 
 
 @pytest.mark.parametrize("trigger, tag", [("navigate_soon", "nav-info"), ("crash_soon", "crash-info")])

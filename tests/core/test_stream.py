@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import orjson
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from pyview_core import Stream, StreamError
 from pyview_core.diff import Differ
 from pyview_core.testing.client import ClientRendered
 from pyview_templates import Template
+from stream_model import apply_op, handler_lists, limits_stay_simple, model_apply
 
 SONGS = Template(
     '<ul id="songs" phx-update="stream">'
@@ -140,51 +140,8 @@ def test_insert_then_delete_in_one_handler_leaves_it_out_and_delete_then_insert_
 
 # --- property: random operations, client DOM vs. a plain list ----------------------------------
 
-ids = st.integers(min_value=1, max_value=8)
-limits = st.none() | st.integers(min_value=-5, max_value=5).filter(lambda n: n != 0)
-operation = st.one_of(
-    st.tuples(st.just("insert"), ids, st.sampled_from([-1, 0, 1, 2, 5]), limits, st.booleans()),
-    st.tuples(st.just("delete"), ids),
-    st.tuples(st.just("reset"), st.lists(ids, max_size=4, unique=True)),
-)
-
-
-def model_apply(model: list[tuple[str, str]], op: tuple, label: str) -> list[tuple[str, str]]:
-    """The streams guide, one operation at a time, on the list of (dom_id, text) the page shows."""
-    kind = op[0]
-    if kind == "delete":
-        return [row for row in model if row[0] != f"songs-{op[1]}"]
-    if kind == "reset":
-        return [(f"songs-{i}", label) for i in op[1]]
-    _, i, at, limit, update_only = op
-    dom_id = f"songs-{i}"
-    if any(row[0] == dom_id for row in model):
-        return [(d, label if d == dom_id else text) for d, text in model]  # update in place, whatever `at`
-    if update_only:
-        return model
-    model = list(model)
-    model.insert(len(model) if at == -1 else min(at, len(model)), (dom_id, label))
-    if limit is not None:
-        model = model[limit:] if limit < 0 else model[:limit]
-    return model
-
-
-def limits_stay_simple(ops: list[tuple], model: list[tuple[str, str]]) -> bool:
-    """A ``limit`` counts the page's items as the client applies the whole diff (deletes first,
-    then rows in order, an item the limit removed coming back if a later row updates it), not as
-    the handler goes. Handlers with a limit therefore only insert new, distinct ids here."""
-    if not any(op[0] == "insert" and op[3] is not None for op in ops):
-        return True
-    shown = {dom_id for dom_id, _ in model}
-    inserted = [op[1] for op in ops if op[0] == "insert"]
-    return (
-        all(op[0] == "insert" and not op[4] and f"songs-{op[1]}" not in shown for op in ops)
-        and len(inserted) == len(set(inserted))
-    )
-
-
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.lists(operation, max_size=4), min_size=1, max_size=6))
+@given(handler_lists)
 def test_random_operations_leave_the_dom_the_model_predicts(handlers):
     songs = Stream(name="songs")
     d = Differ()
@@ -197,12 +154,7 @@ def test_random_operations_leave_the_dom_the_model_predicts(handlers):
         # guide's in-order rule; the model applies the same operations one by one.
         for k, op in enumerate(ops):
             label = f"h{h}o{k}"
-            if op[0] == "insert":
-                songs.insert(song(op[1], label), at=op[2], limit=op[3], update_only=op[4])
-            elif op[0] == "delete":
-                songs.delete_by_id(f"songs-{op[1]}")
-            else:
-                songs.reset([song(i, label) for i in op[1]])
+            apply_op(songs, op, label)
             model = model_apply(model, op, label)
         client.merge(d.diff(SONGS.tree(songs=songs)))
         expected = "".join(f'<li id="{dom_id}">{text}</li>' for dom_id, text in model)

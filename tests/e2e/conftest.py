@@ -1,6 +1,6 @@
 """Browser tests: Playwright (sync API) driving Debian's Chromium against the examples app.
 
-The session starts ``python -m uvicorn examples.app:app`` on a free port of 127.0.0.1 (fixture
+The session starts ``python -m uvicorn lab_app:app`` (the examples app plus test-only lab views) on a free port of 127.0.0.1 (fixture
 ``live_server``) and one Chromium (fixture ``browser``); every test gets a fresh browser context,
 i.e. a fresh cookie jar and therefore a fresh pyview session.
 
@@ -108,16 +108,18 @@ def _port_answers(port: int) -> bool:
 
 @pytest.fixture(scope="session")
 def live_server(e2e_prerequisites, tmp_path_factory, pytestconfig) -> Iterator[str]:
-    """The examples app under uvicorn; yields its base URL (no trailing slash)."""
+    """The examples app (with the lab views) under uvicorn; yields its base URL (no trailing slash)."""
     port = _free_port()
     log_path = tmp_path_factory.mktemp("e2e-server") / "uvicorn.stderr.log"
     pytestconfig.stash[_server_log_key] = log_path
-    env = {**os.environ, "PYVIEW_SECRET_KEY": SECRET, "PYTHONUNBUFFERED": "1"}
+    # lab_app imports the examples (from the checkout) and tests/stream_model.py.
+    python_path = os.pathsep.join(filter(None, [str(ROOT), str(ROOT / "tests"), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYVIEW_SECRET_KEY": SECRET, "PYTHONUNBUFFERED": "1", "PYTHONPATH": python_path}
     env.pop("PYVIEW_ENV", None)
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "examples.app:app", "--host", "127.0.0.1", "--port", str(port),
-             "--log-level", "warning"],
+            [sys.executable, "-m", "uvicorn", "lab_app:app", "--app-dir", str(HERE), "--host", "127.0.0.1",
+             "--port", str(port), "--log-level", "warning"],
             cwd=str(ROOT),
             env=env,
             stdin=subprocess.DEVNULL,
