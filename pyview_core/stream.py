@@ -116,14 +116,22 @@ class Stream(Generic[T]):
         return rows, ops
 
     def __iter__(self) -> Any:
-        raise TypeError(
-            f"stream {self.name!r} keeps no items to iterate: render it with "
-            f"`{{% for dom_id, item in {self.name} %}}` in a template"
-        )
+        raise TypeError(self._misuse("keeps no items to iterate"))
+
+    def __len__(self) -> int:
+        raise TypeError(self._misuse("has no length: the browser holds its items"))
+
+    def __bool__(self) -> bool:
+        return True  # defined because __len__ refuses: `{% if stream %}` means "there is a stream"
+
+    def __html__(self) -> str:
+        raise TypeError(self._misuse("cannot be printed as a value"))
+
+    def _misuse(self, what: str) -> str:
+        return f"stream {self.name!r} {what}: render it with `{{% for dom_id, item in {self.name} %}}` in a template"
 
     def __repr__(self) -> str:
         return f"Stream(name={self.name!r}, pending_inserts={len(self._inserts)}, pending_deletes={len(self._deletes)}, reset={self._reset})"
-
 
 
 def _check_position(name: str, at: Any, limit: Any) -> None:

@@ -95,6 +95,8 @@ def test_bad_positions_and_limits_are_refused(kwargs):
         "{% for dom_id, song in songs if song %}x{% endfor %}",
         "{% for dom_id, song in songs %}x{% else %}none{% endfor %}",
         "{{ songs|list }}",
+        "{{ songs|length }}",
+        "{{ songs }}",
     ],
 )
 def test_iterating_a_stream_any_other_way_is_a_clear_error(source):
