@@ -340,3 +340,31 @@ def markdown_table(header: list[str], rows: list[list[str]], numeric: set[int]) 
         ("-" * (w + 1) + ":") if i in numeric else ("-" * (w + 2)) for i, w in enumerate(widths)
     ) + "|"
     return "\n".join([line(header), sep, *(line(r) for r in rows)])
+
+
+@dataclass
+class Target:
+    """A goal printed next to the numbers: PASS/MISS for a reader, never an exit status."""
+
+    name: str
+    measured: str
+    goal: str
+    ok: bool | None  # None: could not be measured
+
+    @property
+    def status(self) -> str:
+        if self.goal == "—":
+            return "info"
+        return "n/a" if self.ok is None else ("PASS" if self.ok else "MISS")
+
+
+def format_targets(targets: list[Target]) -> str:
+    body = [[t.name, t.measured, t.goal, t.status] for t in targets]
+    return markdown_table(["target", "measured", "goal", "result"], body, numeric=set())
+
+
+def print_warnings(warnings: list[str]) -> None:
+    if warnings:
+        print("Warnings:")
+        for w in warnings:
+            print(f"  - {w}")

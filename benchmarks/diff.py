@@ -502,18 +502,6 @@ class Row:
         return d
 
 
-@dataclass
-class Target:
-    name: str
-    measured: str
-    goal: str
-    ok: bool | None  # None: could not be measured
-
-    @property
-    def status(self) -> str:
-        return "n/a" if self.ok is None else ("PASS" if self.ok else "MISS")
-
-
 def _rate(us: float | None) -> str:
     if not us:
         return "—"
@@ -542,11 +530,6 @@ def format_rows(rows: list[Row]) -> str:
         for r in rows
     ]
     return bu.markdown_table(header, body, numeric={1, 2, 3, 4, 5, 6, 7, 8})
-
-
-def format_targets(targets: list[Target]) -> str:
-    body = [[t.name, t.measured, t.goal, t.status] for t in targets]
-    return bu.markdown_table(["target", "measured", "goal", "result"], body, numeric=set())
 
 
 # --- verification -------------------------------------------------------------------------------
@@ -898,11 +881,11 @@ def main(argv: list[str] | None = None) -> int:
 
     # Extras: nothing-changed share of a render, and retained diff state.
     extras: dict[str, Any] = {}
-    targets: list[Target] = []
+    targets: list[bu.Target] = []
     for r in rows:
         if r.target is not None:
             targets.append(
-                Target(
+                bu.Target(
                     f"full event cost {r.scenario} ≥{r.target:g}× pyview-web",
                     _x(r.speed_ratio), f"≥{r.target:g}×",
                     None if r.speed_ratio is None or r.error else r.speed_ratio >= r.target,
@@ -911,7 +894,7 @@ def main(argv: list[str] | None = None) -> int:
     cell = next((r for r in rows if r.scenario == "cell-1000"), None)
     if cell is not None:
         targets.append(
-            Target(
+            bu.Target(
                 "bytes for one changed cell in 1000 rows",
                 f"{_int(cell.ours_bytes)} B (pyview-web {_int(cell.peer_bytes)} B)",
                 f"≤{TARGET_CELL_BYTES} B",
@@ -934,14 +917,14 @@ def main(argv: list[str] | None = None) -> int:
                 pct = 100 * o_diff / o_tree
                 extras["ours_noop"] = {"tree_us": o_tree / 1000, "diff_us": o_diff / 1000, "pct": pct}
                 targets.append(
-                    Target(
+                    bu.Target(
                         "nothing-changed diff (1000 rows) as % of a tree() render",
                         f"{pct:.1f}% ({bu._fmt_us(o_diff / 1000)} of {bu._fmt_us(o_tree / 1000)} µs)",
                         f"≤{TARGET_NOOP_PCT:g}%", pct <= TARGET_NOOP_PCT,
                     )
                 )
             else:
-                targets.append(Target("nothing-changed diff (1000 rows) as % of a tree() render",
+                targets.append(bu.Target("nothing-changed diff (1000 rows) as % of a tree() render",
                                       "—", f"≤{TARGET_NOOP_PCT:g}%", None))
         except Exception as err:  # noqa: BLE001
             traceback.print_exc()
@@ -955,7 +938,7 @@ def main(argv: list[str] | None = None) -> int:
                 ratio = o_mem / p_mem if p_mem else float("inf")
                 extras["memory"] = {"ours_bytes": o_mem, "peer_bytes": p_mem, "ratio": ratio}
                 targets.append(
-                    Target(
+                    bu.Target(
                         f"diff state memory, {MEMORY_ROWS} rows (ours / pyview-web)",
                         f"{ratio:.2f} ({o_mem / 1024:,.0f} KiB vs {p_mem / 1024:,.0f} KiB)",
                         f"≤{TARGET_MEM_RATIO:g}", ratio <= TARGET_MEM_RATIO,
@@ -965,13 +948,13 @@ def main(argv: list[str] | None = None) -> int:
                 traceback.print_exc()
                 extras["memory_error"] = f"{type(err).__name__}: {err}"
         else:
-            targets.append(Target(f"diff state memory, {MEMORY_ROWS} rows (ours / pyview-web)", "—",
+            targets.append(bu.Target(f"diff state memory, {MEMORY_ROWS} rows (ours / pyview-web)", "—",
                                   f"≤{TARGET_MEM_RATIO:g}", None))
 
     print()
     print(format_rows(rows))
     print()
-    print(format_targets(targets))
+    print(bu.format_targets(targets))
     print()
     print("µs = one full event (tree + diff + JSON encode), best of R; diffs/s = 1e6 / µs; speed = peer µs /")
     print("ours µs; B = bytes of the encoded diff (ours: orjson, compact; pyview-web: json.dumps defaults,")
@@ -993,10 +976,7 @@ def main(argv: list[str] | None = None) -> int:
     print("Scenarios:")
     for sc in scenarios:
         print(f"  - {sc.name}: {sc.description}")
-    if checker.warnings:
-        print("Warnings:")
-        for w in checker.warnings:
-            print(f"  - {w}")
+    bu.print_warnings(checker.warnings)
 
     if args.json:
         bu.write_json(

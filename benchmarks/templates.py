@@ -558,10 +558,7 @@ def main(argv: list[str] | None = None) -> int:
             if note not in seen:
                 seen.add(note)
                 print(f"  - {note}")
-    if verifier.warnings:
-        print("Warnings:")
-        for w in verifier.warnings:
-            print(f"  - {w}")
+    bu.print_warnings(verifier.warnings)
 
     if args.json:
         bu.write_json(
