@@ -53,6 +53,23 @@ def test_wire_output_matches_the_protocol_examples():
     assert wire(d.diff(SONGS.tree(songs=songs))) == {}  # nothing pending: nothing sent
 
 
+def test_wire_output_of_insert_many_at_index_delete_item_and_empty_reset():
+    songs = Stream(name="songs")
+    d = Differ()
+    d.join(SONGS.tree(songs=songs))
+    songs.insert_many([song(1, "A"), song(2, "B")], at=0)  # one by one: B ends up first
+    assert wire(d.diff(SONGS.tree(songs=songs)))["0"] == {
+        "k": {"0": {"0": "songs-1", "1": "A"}, "1": {"0": "songs-2", "1": "B"}, "kc": 2},
+        "stream": ["0", [["songs-1", 0, None, False], ["songs-2", 0, None, False]], []],
+    }
+    songs.insert(song(3, "C"), at=2)
+    assert wire(d.diff(SONGS.tree(songs=songs)))["0"]["stream"] == ["0", [["songs-3", 2, None, False]], []]
+    songs.delete(song(1, "whatever the title, the id decides"))
+    assert wire(d.diff(SONGS.tree(songs=songs)))["0"] == {"k": {"kc": 0}, "stream": ["0", [], ["songs-1"]]}
+    songs.reset()
+    assert wire(d.diff(SONGS.tree(songs=songs)))["0"] == {"k": {"kc": 0}, "stream": ["0", [], [], True]}
+
+
 def test_limit_and_update_only_travel_in_the_insert_tuple():
     songs = Stream(name="songs")
     d = Differ()
