@@ -56,7 +56,9 @@ class LiveOutputView(LiveView[OutputContext]):
 
     async def handle_params(self, socket: LiveViewSocket[OutputContext], n: int = 10_000, every: float = 0.1):
         socket.context.n = max(1, min(n, MAX_VALUES))
-        socket.context.every = max(0.0, min(every, 10.0))
+        # At least 1 ms: send_info does not wait for the page, so a job that never sleeps would
+        # queue values faster than the view can render them.
+        socket.context.every = max(0.001, min(every, 10.0))
 
     @event("start")
     async def start(self, socket: LiveViewSocket[OutputContext]):
