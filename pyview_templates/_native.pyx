@@ -703,6 +703,21 @@ cdef void _write_comprehension(_Writer* w, Comprehension c) noexcept:
 _DYNAMIC_KINDS = "str/Rendered/Comprehension"
 
 
+def _check_statics(statics, str node_kind, str where):
+    for i, s in enumerate(statics):
+        if not isinstance(s, str):
+            raise TypeError(
+                f"static {i} of a {node_kind} node is {type(s).__name__}, expected str; the node is at {where}"
+            )
+
+
+def _check_dynamic(d, str what, str where, str path, int depth):
+    """One dynamic of a node: of a kind the diff core knows, and itself well formed (at ``path``)."""
+    if not isinstance(d, (str, Rendered, Comprehension)):
+        raise TypeError(f"{what} is {type(d).__name__}, expected {_DYNAMIC_KINDS}; the node is at {where}")
+    _diagnose(d, path, depth + 1)
+
+
 def _diagnose(node, str where, int depth=0):
     """Find the first malformed node and raise an error that says where.
 
@@ -724,19 +739,9 @@ def _diagnose(node, str where, int depth=0):
                 f"a Rendered node has {len(statics)} statics and {len(dyns)} dynamics, "
                 f"expected len(statics) == len(dynamics) + 1; the node is at {where}"
             )
-        for i, s in enumerate(statics):
-            if not isinstance(s, str):
-                raise TypeError(
-                    f"static {i} of a Rendered node is {type(s).__name__}, expected str; "
-                    f"the node is at {where}"
-                )
+        _check_statics(statics, "Rendered", where)
         for i, d in enumerate(dyns):
-            if not isinstance(d, (str, Rendered, Comprehension)):
-                raise TypeError(
-                    f"dynamic {i} of a Rendered node is {type(d).__name__}, "
-                    f"expected {_DYNAMIC_KINDS}; the node is at {where}"
-                )
-            _diagnose(d, f"{where}.dynamics[{i}]", depth + 1)
+            _check_dynamic(d, f"dynamic {i} of a Rendered node", where, f"{where}.dynamics[{i}]", depth)
     elif type(node) is Comprehension:
         statics, entries = node.statics, node.entries
         if statics is None or entries is None:
@@ -747,12 +752,7 @@ def _diagnose(node, str where, int depth=0):
             raise TypeError(
                 f"a Comprehension node has {len(entries)} entries but no statics; the node is at {where}"
             )
-        for i, s in enumerate(statics):
-            if not isinstance(s, str):
-                raise TypeError(
-                    f"static {i} of a Comprehension node is {type(s).__name__}, expected str; "
-                    f"the node is at {where}"
-                )
+        _check_statics(statics, "Comprehension", where)
         n_dyn = len(statics) - 1
         for i, entry in enumerate(entries):
             if not isinstance(entry, list):
@@ -766,12 +766,9 @@ def _diagnose(node, str where, int depth=0):
                     f"(len(statics) - 1); the node is at {where}"
                 )
             for j, d in enumerate(entry):
-                if not isinstance(d, (str, Rendered, Comprehension)):
-                    raise TypeError(
-                        f"dynamic {j} of entry {i} of a Comprehension node is {type(d).__name__}, "
-                        f"expected {_DYNAMIC_KINDS}; the node is at {where}"
-                    )
-                _diagnose(d, f"{where}.entries[{i}][{j}]", depth + 1)
+                _check_dynamic(
+                    d, f"dynamic {j} of entry {i} of a Comprehension node", where, f"{where}.entries[{i}][{j}]", depth
+                )
     elif not isinstance(node, str):
         raise TypeError(f"{where} is {kind}, expected {_DYNAMIC_KINDS}")
 

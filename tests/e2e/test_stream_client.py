@@ -24,7 +24,7 @@ from pyview_templates import Template
 from stream_model import apply_op, handler_lists, limits_stay_simple, model_apply
 from test_examples import open_live
 
-LAB = (Path(__file__).with_name("lab_streams.html")).read_text()
+LAB = Path(__file__).with_name("lab_streams.html").read_text()
 READ_ROWS = "() => [...document.querySelectorAll('#songs > li')].map(li => [li.id, li.textContent])"
 
 
