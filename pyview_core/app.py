@@ -22,10 +22,12 @@ from starlette.types import Receive, Scope, Send
 
 from .connection import LiveConnection
 from .live_view import LiveView
-from .page import RootLayout, default_layout, render_page
+from .page import PageConfig, RootLayout, default_layout, render_page
 from .pubsub import InMemoryPubSub, PubSub
 from .routing import LiveRouter
+from .runtime import Limits, Runtime, view_identity
 from .security import TokenSigner, origin_allowed, resolve_secret
+from .view_templates import ViewTemplates
 
 logger = logging.getLogger("pyview_core")
 
@@ -36,11 +38,11 @@ VENDOR_FILES = ("phoenix.min.js", "phoenix_live_view.min.js")
 class _LiveSocketEndpoint:
     """The ASGI endpoint behind ``/live/websocket``: one ``LiveConnection`` per socket."""
 
-    def __init__(self, app: "PyView") -> None:
-        self.app = app
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await LiveConnection(self.app, scope, receive, send).run()
+        await LiveConnection(self.runtime, scope, receive, send).run()
 
 
 class PyView(Starlette):
@@ -66,6 +68,7 @@ class PyView(Starlette):
         head_html: str = "",
         max_frame_bytes: int = 1_000_000,
         idle_timeout: float = 60.0,
+        limits: Optional[Limits] = None,
         https_only_cookie: Optional[bool] = None,
         **kwargs: Any,
     ) -> None:
@@ -74,20 +77,30 @@ class PyView(Starlette):
             production = os.environ.get("PYVIEW_ENV", "").strip().lower() == "production"
         secret = resolve_secret(secret_key, production=production)
         self.production = production
-        self.signer = TokenSigner(secret)
-        self.allowed_origins = list(allowed_origins) if allowed_origins is not None else None
-        origin_allowed("http://localhost", "localhost", self.allowed_origins)  # a malformed entry fails here, at startup
-        self.pubsub: PubSub = pubsub if pubsub is not None else InMemoryPubSub()
-        self.root_layout = root_layout
-        self.title_prefix = title_prefix
-        self.title_suffix = title_suffix
-        self.default_title = default_title
-        self.user_scripts = list(scripts)
-        self.head_html = head_html
-        self.max_frame_bytes = max_frame_bytes
-        self.idle_timeout = idle_timeout
+        allowed = list(allowed_origins) if allowed_origins is not None else None
+        origin_allowed("http://localhost", "localhost", allowed)  # a malformed entry fails here, at startup
+        if limits is None:
+            limits = Limits(max_frame_bytes=max_frame_bytes, idle_timeout=idle_timeout)
         self.live_router = LiveRouter()
-        self.routes.append(WebSocketRoute("/live/websocket", _LiveSocketEndpoint(self)))
+        self.runtime = Runtime(
+            router=self.live_router,
+            pubsub=pubsub if pubsub is not None else InMemoryPubSub(),
+            signer=TokenSigner(secret),
+            templates=ViewTemplates(auto_reload=not production),
+            limits=limits,
+            development=not production,
+            allowed_origins=allowed,
+        )
+        vendor = [f"/static/pyview/vendor/{name}" for name in VENDOR_FILES]
+        self.page_config = PageConfig(
+            root_layout=root_layout,
+            title_prefix=title_prefix,
+            title_suffix=title_suffix,
+            default_title=default_title,
+            scripts=[*vendor, *scripts, "/static/pyview/app.js"],
+            head_html=head_html,
+        )
+        self.routes.append(WebSocketRoute("/live/websocket", _LiveSocketEndpoint(self.runtime)))
         self.routes.append(Mount("/static/pyview", app=StaticFiles(directory=STATIC_DIR), name="pyview_static"))
         self.add_middleware(
             SessionMiddleware,
@@ -104,6 +117,15 @@ class PyView(Starlette):
                 ", ".join(missing), STATIC_DIR / "vendor",
             )
 
+    @property
+    def pubsub(self) -> PubSub:
+        """The app's pub/sub backend (in-memory unless ``pubsub=`` was given)."""
+        return self.runtime.pubsub
+
+    @property
+    def signer(self) -> TokenSigner:
+        return self.runtime.signer
+
     def add_live_view(self, path: str, view: type[LiveView], *, live_session: str = "default") -> None:
         """Serve ``view`` at ``path`` (Starlette path syntax, e.g. ``/users/{id:int}``).
 
@@ -111,19 +133,23 @@ class PyView(Starlette):
         """
         if not (isinstance(view, type) and issubclass(view, LiveView)):
             raise TypeError(f"add_live_view needs a LiveView subclass, got {view!r}")
+        if self.production:
+            # Compile now, off the event loop, and fail at startup with file:line:col and a caret
+            # rather than at some user's first request.
+            self.runtime.templates.precompile([view])
         route = self.live_router.add(path, view, live_session)
+        runtime, config = self.runtime, self.page_config
 
         async def dead_render(request: Request) -> Response:
-            return await render_page(self, request, route)
+            return await render_page(runtime, config, request, route)
 
         self.routes.append(Route(path, dead_render, methods=["GET"], name=f"live:{path}"))
 
     def client_scripts(self) -> list[str]:
         """Script URLs of the page, in order: the client bundles, the user's scripts, our bootstrap."""
-        vendor = [f"/static/pyview/vendor/{name}" for name in VENDOR_FILES]
-        return [*vendor, *self.user_scripts, "/static/pyview/app.js"]
+        return list(self.page_config.scripts)
 
     @staticmethod
     def view_identity(view: type) -> str:
         """How a session token names its view class."""
-        return f"{view.__module__}.{view.__qualname__}"
+        return view_identity(view)

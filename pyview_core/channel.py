@@ -1,298 +1,475 @@
-"""One joined LiveView on one WebSocket: the loop of PROTOCOL.md §3–§7 for a single ``lv:`` topic.
+"""One joined LiveView: an actor that consumes its mailbox (PROTOCOL.md §3–§7 for one ``lv:`` topic).
 
-The channel owns the view instance, its connected socket and its ``Differ``. Every message that
-changes the view (a client event, a live patch, a pub/sub or timer message) runs under one lock,
-so handlers never interleave, and ends the same way: carry out any navigation the handler asked
-for, render, diff, and answer with one reply or push. A user's exception crashes only this
-channel (``phx_error``; the client rejoins); the connection and every other view go on.
+The channel owns the view instance, its connected socket, its ``Differ``, its mailbox and the
+tasks it started (timers, jobs). One task, the actor, runs everything the view does: the join,
+then each message from the mailbox in order (client events, live patches, ``handle_info`` for
+pub/sub, timers and jobs). Nothing else calls user code, so handlers never interleave and no lock
+is needed; the socket reader only drops messages in the mailbox and never waits for a view.
+
+Every message ends the same way: carry out the navigation a handler asked for, render, diff,
+and answer with one reply or push (a handler's stream operations that need consecutive diffs
+add pushes after it). Consecutive ``handle_info`` messages waiting in the mailbox are handled
+together and rendered once.
+
+Teardown is one path for every ending (client close, leave, crash, navigation away, overflow,
+server shutdown): stop accepting messages, cancel and await every job and timer, unsubscribe
+every topic (one failure does not skip the rest), then call the view's ``disconnect``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any, Optional
-from urllib.parse import ParseResult, parse_qs, urlparse
+import traceback
+from collections.abc import Coroutine
+from typing import Any, Callable, Optional
+from urllib.parse import ParseResult, urlparse
 
 from .binding import ParamError, plan_for
 from .diff import Differ
+from .error_page import short_error
 from .events import InfoEvent
 from .forms import FormError, decode_form, merge_meta
 from .live_socket import ConnectedLiveViewSocket, Navigation
-from .live_view import LiveView, UnknownEvent
-
-if TYPE_CHECKING:
-    from .connection import LiveConnection
-    from .routing import LiveRoute
+from .live_view import LiveView, UnknownEvent, bind_handle_params, invoke
+from .mailbox import Mailbox, MailboxClosed
+from .routing import LiveRoute, parse_live_url
+from .runtime import Runtime
+from .stream import render_rounds
+from .tasks import TaskOwner
 
 logger = logging.getLogger("pyview_core")
 
 LIVEVIEW_VERSION = "1.2.12"
 _MAX_PATCH_CHAIN = 8  # handle_params may push_patch again; stop runaway loops
 
+# Mailbox message kinds: (EVENT, ref, payload), (PATCH, ref, payload), (INFO, InfoEvent),
+# (CIDS_WILL_DESTROY, ref, payload), (CIDS_DESTROYED, ref, payload).
+EVENT, PATCH, INFO, CIDS_WILL_DESTROY, CIDS_DESTROYED = range(5)
 
-class ViewStopped(Exception):
-    """Raised inside the channel when navigation ended the view: nothing more is sent for it."""
-
-
-def url_params(url: ParseResult, path_params: dict[str, Any]) -> dict[str, Any]:
-    """The params ``handle_params`` sees: the query string (parse_qs lists) merged with path params."""
-    params: dict[str, Any] = parse_qs(url.query, keep_blank_values=True)
-    params.update(path_params)
-    return params
+Push = Callable[[list], None]
 
 
-async def call_handle_params(view: LiveView, socket: Any, url: ParseResult, path_params: dict[str, Any]) -> None:
-    """Run ``handle_params`` with typed injection (shared by the dead render and the channel)."""
-    params = url_params(url, path_params)
-    handler = view.handle_params
-    await plan_for(handler).call(handler, {"socket": socket, "url": url, "params": params}, params)
+class PatchRefused(Exception):
+    """The params of a URL (joined, or pushed by ``push_patch``) do not convert for ``handle_params``."""
+
+
+class MailboxOverflow(RuntimeError):
+    """A view's mailbox was full: its client or its pub/sub topics outpace its handlers."""
 
 
 class LiveChannel:
-    """The server side of one ``lv:<id>`` channel."""
+    """The server side of one ``lv:<id>`` channel, run by ``start()`` as its own task."""
 
-    def __init__(self, connection: "LiveConnection", topic: str, join_ref: str, route: "LiveRoute") -> None:
-        self.connection = connection
+    def __init__(
+        self,
+        runtime: Runtime,
+        push: Push,
+        forget: Callable[["LiveChannel"], None],
+        topic: str,
+        join_ref: str,
+        route: LiveRoute,
+    ) -> None:
+        self.runtime = runtime
         self.topic = topic
         self.join_ref = join_ref
         self.route = route
-        self.pubsub = connection.app.pubsub
         self.view: LiveView = route.view()
+        self.view_name = type(self.view).__name__
+        self.mailbox: Mailbox[tuple] = Mailbox(runtime.limits.mailbox_size)
+        self.jobs = TaskOwner(f"{self.view_name} on {topic}", runtime.limits.stop_timeout)
         self.socket: ConnectedLiveViewSocket = ConnectedLiveViewSocket(self)
         self.differ = Differ()
         self.url: ParseResult = urlparse("/")
-        self.closed = False
-        self._lock = asyncio.Lock()
+        self.closed = False  # no more messages are accepted
+        self.task: Optional[asyncio.Task[None]] = None
+        self._push = push
+        self._forget = forget
+        self._joined = False
+        self._join_ref_pending: Any = None
+        self._failure: Optional[tuple[BaseException, str]] = None
         self._sent_title: Optional[str] = None
-        self._info_tasks: set[asyncio.Task] = set()
+        self._topics: dict[str, None] = {}
 
-    # --- sending ------------------------------------------------------------------------------
+    # --- the actor ------------------------------------------------------------------------------
 
-    async def reply(self, ref: Any, response: dict, status: str = "ok") -> None:
-        await self.connection.send([self.join_ref, ref, self.topic, "phx_reply", {"status": status, "response": response}])
+    def start(self, ref: Any, url: ParseResult, path_params: dict[str, Any], session: dict[str, Any]) -> "asyncio.Task[None]":
+        """Start the actor: join (mount, params, first render), then serve the mailbox."""
+        self._join_ref_pending = ref
+        self.task = asyncio.get_running_loop().create_task(self._run(ref, url, path_params, session), name=f"pyview {self.topic}")
+        return self.task
 
-    async def push(self, event: str, payload: dict) -> None:
-        await self.connection.send([self.join_ref, None, self.topic, event, payload])
+    def deliver(self, message: tuple) -> None:
+        """Queue a client message (from the socket reader, which must not wait); a full mailbox stops the view."""
+        if not self.mailbox.offer(message) and not self.mailbox.closed:
+            self.fail(MailboxOverflow(
+                f"{self.view_name} on {self.topic}: {len(self.mailbox)} messages waiting (limit "
+                f"{self.mailbox.capacity}); the client sends faster than the view handles events"
+            ), "mailbox")
 
-    # --- lifecycle ----------------------------------------------------------------------------
-
-    async def join(self, ref: Any, url: ParseResult, path_params: dict[str, Any], session: dict[str, Any]) -> None:
-        """Mount, handle params and answer the join with the full rendered tree (or a navigation)."""
-        async with self._lock:
-            self.url = url
-            try:
-                await self.view.mount(self.socket, session)
-                patched = await self._follow_patches()  # a patch from mount replaces the join URL's params
-                if patched is None and self.socket.navigation is None:
-                    await call_handle_params(self.view, self.socket, self.url, path_params)
-                    patched = await self._follow_patches()
-                if self.socket.navigation is not None:  # mount or handle_params navigated away
-                    await self._answer_join_navigation(ref, self.socket.navigation)
-                    return
-                response: dict[str, Any] = {
-                    "rendered": self.differ.join(self._render(), self._title_change(), self._take_events()),
-                    "liveview_version": LIVEVIEW_VERSION,
-                }
-                if patched is not None:
-                    response["live_patch"] = {"to": patched.to, "kind": patched.history}
-            except ParamError as exc:
-                await self.reply(ref, {"reason": str(exc)}, "error")
-                await self.stop()
-                return
-            except Exception:
-                logger.exception("%s failed to join %s", type(self.view).__name__, self.topic)
-                await self.reply(ref, {"reason": "join crashed"}, "error")
-                await self.stop()
-                return
-            await self.reply(ref, response)
-
-    async def _answer_join_navigation(self, ref: Any, nav: Navigation) -> None:
-        key, body = _navigation_message(nav)
-        await self.reply(ref, {key: body}, "error")
-        await self.stop()
-
-    async def stop(self) -> None:
-        """Release timers and subscriptions, then call the view's ``disconnect``. Idempotent."""
-        if self.closed:
-            return
+    def stop(self) -> None:
+        """End the view from outside (client closed, left, joined again): the actor tears down."""
         self.closed = True
-        self.connection.forget(self)
-        current = asyncio.current_task()
-        for task in list(self._info_tasks):
-            if task is not current:  # stop() may run inside one of them; disconnect() must still complete
-                task.cancel()
-        await self.socket.release()
+        self.mailbox.close()
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+        self._forget(self)
+
+    def fail(self, error: BaseException, where: str) -> None:
+        """End the view because of ``error`` outside its handlers (a job, an overflow): the client
+        gets ``phx_error`` and rejoins with a fresh mount."""
+        if self.closed or self._failure is not None:
+            return
+        self._failure = (error, where)
+        self.mailbox.close()
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+
+    async def _run(self, ref: Any, url: ParseResult, path_params: dict[str, Any], session: dict[str, Any]) -> None:
+        try:
+            if await self._join(ref, url, path_params, session):
+                await self._serve()
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()  # the cancellation was for us; teardown below must still await
+            if self._failure is not None:
+                self._crashed(*self._failure)
+        except Exception as exc:
+            if exc.__traceback__ is not None:  # drop this frame: it runs on, holding the channel
+                exc.__traceback__ = exc.__traceback__.tb_next
+            self._crashed(exc, "join" if not self._joined else "handler")
+        finally:
+            await self._teardown()
+
+    async def _serve(self) -> None:
+        mailbox = self.mailbox
+        while True:
+            try:
+                message = await mailbox.get()
+            except MailboxClosed:
+                return
+            kind = message[0]
+            if kind == EVENT:
+                ended = await self._on_event(message[1], message[2])
+            elif kind == INFO:
+                ended = await self._on_infos(message[1])
+            elif kind == PATCH:
+                ended = await self._on_live_patch(message[1], message[2])
+            elif kind == CIDS_WILL_DESTROY:
+                self._reply(message[1], {})
+                ended = False
+            else:  # CIDS_DESTROYED: no components yet, so nothing of ours to delete
+                self._reply(message[1], {"cids": []})
+                ended = False
+            if ended:
+                return
+
+    def _crashed(self, error: BaseException, where: str) -> None:
+        """Log a crash with its traceback and tell the client (PROTOCOL §2.5, §3.3)."""
+        logger.error(
+            "%s crashed (%s) on %s: %s", self.view_name, where, self.topic, short_error(error),
+            exc_info=None if isinstance(error, MailboxOverflow) else error,
+        )
+        # Logged: the frames' locals (the view, its state) are no longer needed, even if a log
+        # handler keeps the record and its traceback.
+        traceback.clear_frames(error.__traceback__)
+        if not self._joined:
+            self._reply(self._join_ref_pending, {"reason": "join crashed"}, "error")
+        else:
+            self._push([self.join_ref, self.join_ref, self.topic, "phx_error", {"reason": "channel_crash"}])
+
+    async def _teardown(self) -> None:
+        """Stop intake, cancel and await jobs and timers, unsubscribe everything, then ``disconnect``."""
+        self.closed = True
+        self._forget(self)
+        self.mailbox.close()
+        self.mailbox.clear()
+        await self.jobs.aclose()
+        pubsub = self.runtime.pubsub
+        for topic in list(self._topics):
+            try:
+                await pubsub.unsubscribe(topic, self.on_pubsub)
+            except Exception:
+                logger.exception("%s: unsubscribing from %r failed (continuing with the others)", self.view_name, topic)
+        self._topics.clear()
         try:
             await self.view.disconnect(self.socket)
         except Exception:
-            logger.exception("%s.disconnect failed", type(self.view).__name__)
+            logger.exception("%s.disconnect failed", self.view_name)
 
-    async def crash(self) -> None:
-        """A handler raised: log it, tell the client (it rejoins with a fresh mount), stop."""
-        logger.exception("%s crashed on %s", type(self.view).__name__, self.topic)
-        await self.connection.send([self.join_ref, self.join_ref, self.topic, "phx_error", {"reason": "channel_crash"}])
-        await self.stop()
+    # --- what the socket asks of its view (live_socket.ViewHost) ------------------------------
 
-    # --- client messages ----------------------------------------------------------------------
+    async def subscribe(self, topic: str) -> None:
+        if topic not in self._topics:
+            self._topics[topic] = None
+            await self.runtime.pubsub.subscribe(topic, self.on_pubsub)
 
-    async def on_event(self, ref: Any, payload: dict) -> None:
-        async with self._lock:
-            if self.closed:
-                return
-            name = payload.get("event")
-            if not isinstance(name, str) or not name:
-                await self.reply(ref, {"reason": "event: missing event name"}, "error")
-                return
-            try:
-                values = _event_values(payload)
-            except (FormError, TypeError) as exc:
-                await self.reply(ref, {"reason": f"event {name!r}: {exc}"}, "error")
-                return
-            if name.startswith("lv:"):
-                # lv:clear-flash is the one reserved name; flash is not rendered yet, so nothing to clear.
-                status = "ok" if name == "lv:clear-flash" else "error"
-                await self.reply(ref, {} if status == "ok" else {"reason": f"reserved event name {name!r}"}, status)
-                return
-            handler = self._event_handler(name)
-            if handler is None:
-                await self.reply(ref, {"reason": f"{type(self.view).__name__} has no handler for event {name!r}"}, "error")
-                return
-            reserved = {"socket": self.socket, "event": name, "payload": values}
-            try:
-                await plan_for(handler).call(handler, reserved, values)
-            except (ParamError, UnknownEvent) as exc:
-                logger.info("event %r refused: %s", name, exc)
-                await self.reply(ref, {"reason": f"event {name!r}: {exc}"}, "error")
-                return
-            except Exception:
-                await self.crash()
-                return
-            await self._settle(ref)
+    async def unsubscribe(self, topic: str) -> None:
+        if self._topics.pop(topic, 0) is None:
+            await self.runtime.pubsub.unsubscribe(topic, self.on_pubsub)
 
-    async def on_live_patch(self, ref: Any, payload: dict) -> None:
-        async with self._lock:
-            if self.closed:
-                return
-            raw = payload.get("url")
-            url = parse_live_url(raw)
-            resolved = self.connection.app.live_router.resolve(url.path) if url is not None else None
-            if url is None or resolved is None:
-                await self.reply(ref, {"reason": f"live_patch: {raw!r} is not a live view URL"}, "error")
-                return
-            route, path_params = resolved
-            if route.view is not self.route.view:
-                if route.live_session == self.route.live_session:
-                    await self.reply(ref, {"link_redirect": True})
-                else:
-                    await self.reply(ref, {"reason": "live_patch crosses live sessions"}, "error")
-                return
-            self.url = url
-            try:
-                await call_handle_params(self.view, self.socket, url, path_params)
-            except ParamError as exc:
-                await self.reply(ref, {"reason": str(exc)}, "error")
-                return
-            except Exception:
-                await self.crash()
-                return
-            await self._settle(ref)
+    async def broadcast(self, topic: str, message: Any) -> None:
+        await self.runtime.pubsub.broadcast(topic, message)
 
     def on_pubsub(self, topic: str, message: Any) -> None:
-        """Pub/sub callback: queue the message for ``handle_info`` without blocking the publisher."""
-        self.post_info(InfoEvent(topic, message))
+        """Pub/sub callback: queue ``InfoEvent(topic, message)`` without blocking the publisher."""
+        if not self.mailbox.offer((INFO, InfoEvent(topic, message))) and not self.mailbox.closed:
+            self.fail(MailboxOverflow(
+                f"{self.view_name} on {self.topic}: {len(self.mailbox)} messages waiting (limit "
+                f"{self.mailbox.capacity}); pub/sub on {topic!r} outpaces handle_info"
+            ), "mailbox")
 
-    def post_info(self, event: InfoEvent) -> None:
-        """Queue ``event`` for ``handle_info`` without waiting for it. Each delivery waits for the
-        view's lock, which wakes waiters first come first served, so events arrive in posting order."""
-        if self.closed:
+    async def post_info(self, event: InfoEvent) -> None:
+        """``await socket.send_info``: wait while the mailbox is past its producer window.
+
+        From the view's own handlers it cannot wait (the actor would wait for itself), so it
+        queues up to the mailbox's capacity and raises ``MailboxOverflow`` beyond it.
+        """
+        if asyncio.current_task() is self.task:
+            if not self.mailbox.offer((INFO, event)) and not self.mailbox.closed:
+                raise MailboxOverflow(
+                    f"{self.view_name}: send_info from its own handler with {len(self.mailbox)} messages waiting "
+                    f"(limit {self.mailbox.capacity})"
+                )
             return
-        task = asyncio.get_running_loop().create_task(self.deliver_info(event))
-        self._info_tasks.add(task)
-        task.add_done_callback(self._info_tasks.discard)
+        await self.mailbox.put((INFO, event))
 
-    async def deliver_info(self, event: InfoEvent) -> None:
-        """Run ``handle_info`` and push whatever it changed."""
-        async with self._lock:
-            if self.closed:
-                return
-            try:
-                await self.view.handle_info(event, self.socket)
-            except Exception:
-                await self.crash()
-                return
-            await self._settle(None)
+    def post_info_nowait(self, event: InfoEvent) -> bool:
+        """``socket.send_info_nowait``: queue unless the producer window is full; False if dropped."""
+        if self.mailbox.closed or len(self.mailbox) >= self.mailbox.window:
+            return False
+        return self.mailbox.offer((INFO, event))
 
-    # --- after a handler ----------------------------------------------------------------------
+    def start_job(self, job: Coroutine[Any, Any, Any]) -> "asyncio.Task[Any]":
+        return self.jobs.start(self._guarded(job))
 
-    async def _settle(self, ref: Any) -> None:
-        """Carry out navigation, render, diff; answer ``ref`` (a client push) or push to the client."""
+    def start_timer(self, event: InfoEvent, seconds: float, repeat: bool) -> "asyncio.Task[Any]":
+        return self.jobs.start(self._every(event, seconds) if repeat else self._once(event, seconds))
+
+    async def _guarded(self, job: Coroutine[Any, Any, Any]) -> None:
         try:
-            response = await self._navigate_and_diff()
-        except ViewStopped as stopped:
-            key, body = _navigation_message(stopped.args[0])
-            if ref is not None:
-                await self.reply(ref, {key: body})
-            else:
-                await self.push(key, body)
-            await self.connection.send([self.join_ref, self.join_ref, self.topic, "phx_close", {}])
-            await self.stop()
-            return
-        except ParamError as exc:
-            if ref is not None:
-                await self.reply(ref, {"reason": str(exc)}, "error")
-            else:
-                logger.warning("push_patch from handle_info: %s", exc)
-            return
-        except Exception:
-            await self.crash()
-            return
-        if ref is not None:
-            await self.reply(ref, response)
-            return
-        patch = response.get("live_patch")
-        if patch is not None:
-            await self.push("live_patch", patch)
-        diff = response.get("diff")
-        if diff is not None:
-            await self.push("diff", diff)
+            await job
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.fail(exc, "job")
 
-    async def _navigate_and_diff(self) -> dict[str, Any]:
-        last = await self._follow_patches()
-        nav = self.socket.navigation
+    async def _every(self, event: InfoEvent, seconds: float) -> None:
+        """Queue ``event`` every ``seconds``; beats missed while the view was busy are skipped, not queued."""
+        loop = asyncio.get_running_loop()
+        due = loop.time() + seconds
+        while True:
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            if not await self.mailbox.put((INFO, event)):
+                return
+            due += seconds
+            now = loop.time()
+            if due < now:
+                due = now + seconds
+
+    async def _once(self, event: InfoEvent, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        await self.mailbox.put((INFO, event))
+
+    # --- sending --------------------------------------------------------------------------------
+
+    def _reply(self, ref: Any, response: dict, status: str = "ok") -> None:
+        self._push([self.join_ref, ref, self.topic, "phx_reply", {"status": status, "response": response}])
+
+    def _push_event(self, event: str, payload: dict) -> None:
+        self._push([self.join_ref, None, self.topic, event, payload])
+
+    def _refuse(self, ref: Any, event: str, reason: str, kind: str) -> None:
+        """An error reply for something the client sent, logged where the developer looks."""
+        self.runtime.warn_refusal(self.view_name, event, reason, kind)
+        self._reply(ref, {"reason": reason}, "error")
+
+    # --- join -----------------------------------------------------------------------------------
+
+    async def _join(self, ref: Any, url: ParseResult, path_params: dict[str, Any], session: dict[str, Any]) -> bool:
+        """Mount, handle params and answer the join with the full tree (or a navigation). True if joined."""
+        self.url = url
+        socket = self.socket
+        await self.runtime.templates.ready(type(self.view))
+        await self.view.mount(socket, session)
+        try:
+            patched = await self._follow_patches()  # a patch from mount replaces the join URL's params
+            if patched is None and socket.navigation is None:
+                try:
+                    handler, args, kwargs = bind_handle_params(self.view, socket, url, path_params)
+                except ParamError as exc:  # the URL does not fit handle_params: the client's fault
+                    raise PatchRefused(str(exc)) from None
+                await invoke(handler, args, kwargs)
+                patched = await self._follow_patches()
+        except PatchRefused as refused:
+            self.runtime.warn_refusal(self.view_name, "phx_join", str(refused), "params")
+            self._joined = True  # answered here; a later crash must not answer the join again
+            self._reply(ref, {"reason": str(refused)}, "error")
+            return False
+        if socket.navigation is not None:  # mount or handle_params navigated away
+            key, body = _navigation_message(socket.navigation)
+            self._reply(ref, {key: body}, "error")
+            self._joined = True
+            return False
+        trees = render_rounds(self._render, socket.context)
+        response: dict[str, Any] = {
+            "rendered": self.differ.join(next(trees), self._title_change(), self._take_events()),
+            "liveview_version": LIVEVIEW_VERSION,
+        }
+        if patched is not None:
+            response["live_patch"] = {"to": patched.to, "kind": patched.history}
+        later = [diff for diff in (self.differ.diff(tree) for tree in trees) if diff]
+        self._joined = True
+        self._reply(ref, response)
+        for diff in later:  # stream operations that needed consecutive diffs
+            self._push_event("diff", diff)
+        return True
+
+    # --- client messages ------------------------------------------------------------------------
+
+    async def _on_event(self, ref: Any, payload: dict) -> bool:
+        name = payload.get("event")
+        if not isinstance(name, str) or not name:
+            self._refuse(ref, "?", "event: missing event name", "payload")
+            return False
+        try:
+            values = _event_values(payload)
+        except (FormError, TypeError) as exc:
+            self._refuse(ref, name, f"event {name!r}: {exc}", "payload")
+            return False
+        if name.startswith("lv:"):
+            # lv:clear-flash is the one reserved name; flash is not rendered yet, so nothing to clear.
+            if name == "lv:clear-flash":
+                self._reply(ref, {})
+            else:
+                self._refuse(ref, name, f"reserved event name {name!r}", "reserved")
+            return False
+        handler = self._event_handler(name)
+        if handler is None:
+            self._refuse(ref, name, f"{self.view_name} has no handler for event {name!r}", "unknown")
+            return False
+        try:
+            args, kwargs = plan_for(handler).arguments({"socket": self.socket, "event": name, "payload": values}, values)
+        except ParamError as exc:  # the payload does not fit the handler's parameters: the client's fault
+            self._refuse(ref, name, f"event {name!r}: {exc}", "params")
+            return False
+        try:
+            await invoke(handler, args, kwargs)  # anything else it raises, ParamError included, is a crash
+        except UnknownEvent as exc:  # a catch-all handle_event saying "not mine"
+            self._refuse(ref, name, str(exc), "unknown")
+            return False
+        return await self._settle(ref)
+
+    async def _on_live_patch(self, ref: Any, payload: dict) -> bool:
+        raw = payload.get("url")
+        url = parse_live_url(raw)
+        resolved = self.runtime.router.resolve(url.path) if url is not None else None
+        if url is None or resolved is None:
+            self._refuse(ref, "live_patch", f"live_patch: {raw!r} is not a live view URL", "patch")
+            return False
+        route, path_params = resolved
+        if route.view is not self.route.view:
+            if route.live_session == self.route.live_session:
+                self._reply(ref, {"link_redirect": True})
+            else:
+                self._refuse(ref, "live_patch", "live_patch crosses live sessions", "patch")
+            return False
+        try:
+            handler, args, kwargs = bind_handle_params(self.view, self.socket, url, path_params)
+        except ParamError as exc:
+            self._refuse(ref, "live_patch", str(exc), "params")
+            return False
+        self.url = url
+        await invoke(handler, args, kwargs)
+        return await self._settle(ref)
+
+    async def _on_infos(self, first: InfoEvent) -> bool:
+        """``handle_info`` for this message and the ones queued right behind it, then one render."""
+        view, socket, mailbox = self.view, self.socket, self.mailbox
+        await view.handle_info(first, socket)
+        budget = self.runtime.limits.info_batch - 1
+        while budget > 0 and socket.navigation is None:
+            queued = mailbox.peek()
+            if queued is None or queued[0] != INFO:
+                break
+            mailbox.get_nowait()
+            await view.handle_info(queued[1], socket)
+            budget -= 1
+        return await self._settle(None)
+
+    # --- after a handler ------------------------------------------------------------------------
+
+    async def _settle(self, ref: Any) -> bool:
+        """Navigation, render, diff; answer ``ref`` (a client push) or push. True when the view ended."""
+        socket = self.socket
+        try:
+            last = await self._follow_patches()
+        except PatchRefused as exc:
+            reason = f"push_patch to a URL whose params do not convert: {exc}"
+            if ref is not None:
+                self._refuse(ref, "push_patch", reason, "params")
+            else:
+                self.runtime.warn_refusal(self.view_name, "push_patch", reason, "params")
+            return False
+        nav = socket.navigation
         if nav is not None:  # a redirect, or a patch into another view: this view ends
-            self.socket.navigation = None
-            raise ViewStopped(nav)
-        response: dict[str, Any] = {} if last is None else {"live_patch": {"to": last.to, "kind": last.history}}
-        diff = self.differ.diff(self._render(), self._title_change(), self._take_events())
-        if diff:
-            response["diff"] = diff
-        return response
+            socket.navigation = None
+            key, body = _navigation_message(nav)
+            if ref is not None:
+                self._reply(ref, {key: body})
+            else:
+                self._push_event(key, body)
+            self._push([self.join_ref, self.join_ref, self.topic, "phx_close", {}])
+            return True
+        await self.runtime.templates.ready(type(self.view))  # development: picks up an edited template
+        trees = render_rounds(self._render, socket.context)
+        diff = self.differ.diff(next(trees), self._title_change(), self._take_events())
+        later = [d for d in (self.differ.diff(tree) for tree in trees) if d]
+        if ref is not None:
+            response: dict[str, Any] = {} if last is None else {"live_patch": {"to": last.to, "kind": last.history}}
+            if diff:
+                response["diff"] = diff
+            self._reply(ref, response)
+        else:
+            if last is not None:
+                self._push_event("live_patch", {"to": last.to, "kind": last.history})
+            if diff:
+                self._push_event("diff", diff)
+        for extra in later:  # stream operations that needed consecutive diffs
+            self._push_event("diff", extra)
+        return False
 
     async def _follow_patches(self) -> Optional[Navigation]:
         """Run ``handle_params`` for each pending ``push_patch`` within this view (it may patch again,
         up to a limit) and return the last one followed. Any other navigation is left pending."""
         last = None
+        socket = self.socket
         for _ in range(_MAX_PATCH_CHAIN):
-            nav = self.socket.navigation
+            nav = socket.navigation
             target = self._patch_target(nav) if nav is not None and nav.kind == "patch" else None
             if target is None:
                 return last
-            self.socket.navigation = None
-            self.url, path_params = target
-            await call_handle_params(self.view, self.socket, self.url, path_params)
+            socket.navigation = None
+            url, path_params = target
+            try:
+                handler, args, kwargs = bind_handle_params(self.view, socket, url, path_params)
+            except ParamError as exc:
+                raise PatchRefused(str(exc)) from None
+            self.url = url
+            await invoke(handler, args, kwargs)
             last = nav
         raise RuntimeError(f"push_patch loop: handle_params patched more than {_MAX_PATCH_CHAIN} times in a row")
 
     def _patch_target(self, nav: Navigation) -> Optional[tuple[ParseResult, dict[str, Any]]]:
         """The URL and path params of a patch that stays in this view; None if it leads elsewhere."""
         url = urlparse(nav.to)
-        resolved = self.connection.app.live_router.resolve(url.path)
+        resolved = self.runtime.router.resolve(url.path)
         if resolved is None or resolved[0].view is not self.route.view:
             return None
         return url, resolved[1]
 
-    # --- rendering helpers --------------------------------------------------------------------
+    # --- rendering helpers ----------------------------------------------------------------------
 
     def _render(self) -> Any:
         return self.view.render(self.socket.context)
@@ -334,19 +511,6 @@ def _event_values(payload: dict) -> dict[str, Any]:
     if value is None:
         return {}
     return {"value": value}
-
-
-def parse_live_url(raw: Any) -> Optional[ParseResult]:
-    """A client-sent URL (join, live patch) if it is http(s) or scheme-less with a path; else None."""
-    if not isinstance(raw, str):
-        return None
-    try:
-        url = urlparse(raw)
-    except ValueError:
-        return None
-    if url.scheme not in ("http", "https", "") or not url.path.startswith("/"):
-        return None
-    return url
 
 
 def _navigation_message(nav: Navigation) -> tuple[str, dict[str, Any]]:

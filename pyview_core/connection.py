@@ -1,9 +1,16 @@
 """The ``/live/websocket`` endpoint: Phoenix Channels V2 framing, heartbeats, joins and limits.
 
-One ``LiveConnection`` per WebSocket. It checks the Origin and CSRF token before anything else,
-decodes each frame (``[join_ref, ref, topic, event, payload]``), answers heartbeats, joins and
-leaves ``lv:`` channels, and hands every other message to the channel it names. It is a plain
-ASGI app (no per-message wrapper objects) because this loop runs for every click.
+One ``LiveConnection`` per WebSocket, three tasks (PROTOCOL.md §2, DESIGN.md §10):
+
+* the **reader** receives frames, checks their size, decodes ``[join_ref, ref, topic, event,
+  payload]``, answers heartbeats itself and drops every view message in that view's mailbox.
+  It never awaits user code, so a slow handler cannot delay a heartbeat or another view;
+* the **writer** (``Outbox``) sends frames in order from a queue bounded in bytes; a client that
+  stops reading is closed once the queue is full;
+* the **idle watchdog** closes a socket silent for longer than ``idle_timeout``.
+
+Each joined view runs in its own actor task (``LiveChannel``), owned by this connection: when the
+socket ends, for whatever reason, every view is stopped and awaited before the endpoint returns.
 
 Malformed input never crashes it: a frame that cannot be decoded is logged and dropped, one that
 can be attributed gets an error reply, and an oversized frame closes only this connection.
@@ -13,38 +20,41 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 from urllib.parse import ParseResult, parse_qs
 
 import orjson
 
-from .channel import LiveChannel, parse_live_url
+from .channel import CIDS_DESTROYED, CIDS_WILL_DESTROY, EVENT, PATCH, LiveChannel
+from .outbox import Outbox
+from .routing import LiveRoute, parse_live_url
+from .runtime import Runtime, view_identity
 from .security import InvalidToken, csrf_fingerprint, csrf_valid, origin_allowed
-
-if TYPE_CHECKING:
-    from .app import PyView
-    from .routing import LiveRoute
 
 logger = logging.getLogger("pyview_core")
 
-MAX_CHANNELS = 100  # Phoenix's per-connection cap
 SESSION_MAX_AGE = 14 * 24 * 3600  # Phoenix: two weeks
+CLOSE_TIMEOUT = 2.0  # how long a close frame may wait for a client that does not read
 
 _OK_EMPTY = {"status": "ok", "response": {}}
+_CHANNEL_EVENTS = {"event": EVENT, "live_patch": PATCH, "cids_will_destroy": CIDS_WILL_DESTROY, "cids_destroyed": CIDS_DESTROYED}
 
 
 class LiveConnection:
     """Serves one WebSocket for as long as it is open."""
 
-    def __init__(self, app: "PyView", scope: dict, receive: Any, send: Any) -> None:
-        self.app = app
+    def __init__(self, runtime: Runtime, scope: dict, receive: Any, send: Any) -> None:
+        self.runtime = runtime
         self.scope = scope
         self._receive = receive
         self._send = send
         self.channels: dict[str, LiveChannel] = {}
+        self._actors: set[asyncio.Task[None]] = set()
         self.csrf_ok = False
         self.cookie_session: dict[str, Any] = {}
-        self._closed = False
+        self.outbox: Optional[Outbox] = None
+        self._reader: Optional[asyncio.Task[None]] = None
+        self._close_code: Optional[int] = None
         self._last_seen = 0.0
 
     # --- the ASGI conversation ----------------------------------------------------------------
@@ -61,18 +71,41 @@ class LiveConnection:
         await self._send({"type": "websocket.accept"})
         loop = asyncio.get_running_loop()
         self._last_seen = loop.time()
-        watchdog = loop.create_task(self._idle_watchdog())
+        self.outbox = Outbox(self._send, self.runtime.limits.outbox_bytes, self._on_overflow)
+        writer = loop.create_task(self.outbox.run(), name="pyview writer")
+        self._reader = reader = loop.create_task(self._read(), name="pyview reader")
+        watchdog = loop.create_task(self._idle_watchdog(), name="pyview idle watchdog")
         try:
-            await self._serve()
+            await asyncio.wait((reader, writer, watchdog), return_when=asyncio.FIRST_COMPLETED)
         finally:
-            watchdog.cancel()
-            for channel in list(self.channels.values()):
-                await channel.stop()
+            # Shielded: if this task itself is cancelled (a forced server shutdown), the views are
+            # still stopped and their disconnect() still runs, on their own.
+            await asyncio.shield(loop.create_task(self._finish(reader, writer, watchdog), name="pyview connection teardown"))
+
+    async def _finish(self, reader: asyncio.Task[None], writer: asyncio.Task[None], watchdog: asyncio.Task[None]) -> None:
+        """Stop reading, stop every view and wait for their teardown, stop writing, then close."""
+        reader.cancel()
+        watchdog.cancel()
+        await self._stop_views()
+        assert self.outbox is not None
+        self.outbox.close()
+        writer.cancel()
+        for task in (reader, writer, watchdog):
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+            except Exception as exc:  # the peer went away mid-send, or a bug: never silent
+                if type(exc).__name__ != "ClientDisconnected":
+                    logger.exception("WebSocket %s task failed", task.get_name())
+        if self._close_code is not None:
+            await self._send_close(self._close_code)
+        logger.debug("WebSocket finished: every view stopped and torn down")
 
     def _refusal(self) -> Optional[str]:
         """Why this upgrade is refused (Origin, protocol version), or None; also checks CSRF."""
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in self.scope.get("headers", ())}
-        if not origin_allowed(headers.get("origin"), headers.get("host"), self.app.allowed_origins):
+        if not origin_allowed(headers.get("origin"), headers.get("host"), self.runtime.allowed_origins):
             return f"origin {headers.get('origin')!r} is not allowed for host {headers.get('host')!r}"
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         vsn = (query.get("vsn") or [""])[-1]
@@ -87,59 +120,81 @@ class LiveConnection:
         self.csrf_ok = csrf_valid(token, self.cookie_session.get("_csrf"))
         return None
 
-    async def _serve(self) -> None:
+    async def _read(self) -> None:
+        """The reader task: until the client disconnects or the server decides to close."""
         receive = self._receive
-        limit = self.app.max_frame_bytes
+        limit = self.runtime.limits.max_frame_bytes
         loop = asyncio.get_running_loop()
         while True:
             message = await receive()
-            kind = message["type"]
-            if kind == "websocket.disconnect":
-                self._closed = True
+            if message["type"] == "websocket.disconnect":
                 return
             self._last_seen = loop.time()
             text = message.get("text")
             if text is None:
                 data = message.get("bytes") or b""
                 if len(data) > limit:
-                    await self.close(1009, f"binary frame of {len(data)} bytes exceeds {limit}")
+                    self.close(1009, f"binary frame of {len(data)} bytes exceeds {limit}")
                     return
-                await self._on_binary(data)
+                self._on_binary(data)
                 continue
             if len(text) > limit or (len(text) > limit // 4 and len(text.encode()) > limit):
-                await self.close(1009, f"frame of {len(text.encode())} bytes exceeds {limit}")
+                self.close(1009, f"frame of {len(text.encode())} bytes exceeds {limit}")
                 return
-            await self._on_text(text)
+            self._on_text(text)
 
     async def _idle_watchdog(self) -> None:
         """Close sockets silent for longer than the idle timeout (the client beats every 30 s)."""
-        timeout = self.app.idle_timeout
+        timeout = self.runtime.limits.idle_timeout
         loop = asyncio.get_running_loop()
-        while not self._closed:
-            await asyncio.sleep(min(timeout, 15.0))
-            if loop.time() - self._last_seen > timeout:
-                await self.close(1001, "idle timeout")
+        while True:
+            remaining = self._last_seen + timeout - loop.time()
+            if remaining <= 0:
+                self.close(1001, f"idle for more than {timeout:g} s")
                 return
+            await asyncio.sleep(remaining)
 
-    async def close(self, code: int, reason: str) -> None:
-        """Close the WebSocket. Never 1000 while views are live: the client would reload the page."""
-        if self._closed:
+    def close(self, code: int, reason: str) -> None:
+        """Close the WebSocket with ``code``. Never 1000 while views are live: the client would
+        reload the page; 1001 and the others make it reconnect and rejoin."""
+        if self._close_code is not None:
             return
-        self._closed = True
+        self._close_code = code
         logger.info("closing WebSocket (%s): %s", code, reason)
+        if self._reader is not None and self._reader is not asyncio.current_task():
+            self._reader.cancel()
+
+    def _on_overflow(self, queued: int) -> None:
+        logger.warning(
+            "closing a WebSocket whose client is not reading: %d bytes waiting to be sent (limit %d, "
+            "Limits.outbox_bytes)", queued, self.runtime.limits.outbox_bytes,
+        )
+        self.close(1013, "client too slow")
+
+    async def _send_close(self, code: int) -> None:
         try:
-            await self._send({"type": "websocket.close", "code": code})
-        except Exception:  # already gone
+            await asyncio.wait_for(self._send({"type": "websocket.close", "code": code}), CLOSE_TIMEOUT)
+        except Exception:  # already gone, or not reading: returning lets the server drop it
             pass
 
-    async def send(self, frame: list) -> None:
-        if self._closed:
+    async def _stop_views(self) -> None:
+        """Stop every view and wait for their teardown (``disconnect`` included)."""
+        for channel in list(self.channels.values()):
+            channel.stop()
+        actors = list(self._actors)
+        if not actors:
             return
-        text = orjson.dumps(frame).decode()  # outside the try: an encoding error is the caller's bug, not a closed socket
-        try:
-            await self._send({"type": "websocket.send", "text": text})
-        except Exception:  # the peer went away mid-send: the receive loop will see the disconnect
-            self._closed = True
+        timeout = self.runtime.limits.stop_timeout * 2
+        _done, pending = await asyncio.wait(actors, timeout=timeout)
+        for task in pending:
+            logger.warning("view task %s did not finish its teardown within %.0f s; cancelling it", task.get_name(), timeout)
+            task.cancel()
+
+    def push(self, frame: list) -> None:
+        """Queue one frame for the client (never waits; dropped once the socket is closing)."""
+        outbox = self.outbox
+        if outbox is not None:
+            outbox.push(frame)
 
     def forget(self, channel: LiveChannel) -> None:
         if self.channels.get(channel.topic) is channel:
@@ -147,7 +202,7 @@ class LiveConnection:
 
     # --- frames -------------------------------------------------------------------------------
 
-    async def _on_text(self, text: str) -> None:
+    def _on_text(self, text: str) -> None:
         try:
             frame = orjson.loads(text)
         except orjson.JSONDecodeError:
@@ -161,41 +216,36 @@ class LiveConnection:
             logger.warning("dropped a frame with malformed refs, topic or event: %.80r", text)
             return
         if type(payload) is not dict:
-            await self._reply(join_ref, ref, topic, "error", {"reason": "payload must be a JSON object"})
+            self._reply(join_ref, ref, topic, "error", {"reason": "payload must be a JSON object"})
             return
         if topic == "phoenix":
             if event == "heartbeat":
-                await self.send([None, ref, "phoenix", "phx_reply", _OK_EMPTY])
+                self.push([None, ref, "phoenix", "phx_reply", _OK_EMPTY])
             else:
-                await self._reply(None, ref, topic, "error", {"reason": f"unknown event {event!r} on phoenix"})
+                self._reply(None, ref, topic, "error", {"reason": f"unknown event {event!r} on phoenix"})
             return
         if event == "phx_join":
-            await self._join(join_ref, ref, topic, payload)
+            self._join(join_ref, ref, topic, payload)
             return
         channel = self.channels.get(topic)
         if channel is None:
             if event == "phx_leave":
-                await self._reply(join_ref, ref, topic, "ok", {})
+                self._reply(join_ref, ref, topic, "ok", {})
             else:
-                await self._reply(None, ref, topic, "error", {"reason": "unmatched topic"})
+                self._reply(None, ref, topic, "error", {"reason": "unmatched topic"})
             return
         if join_ref is not None and join_ref != channel.join_ref:
             return  # a message for an earlier incarnation of this channel
-        if event == "event":
-            await channel.on_event(ref, payload)
-        elif event == "live_patch":
-            await channel.on_live_patch(ref, payload)
+        kind = _CHANNEL_EVENTS.get(event)
+        if kind is not None:
+            channel.deliver((kind, ref, payload))
         elif event == "phx_leave":
-            await channel.stop()
-            await channel.reply(ref, {})
-        elif event == "cids_will_destroy":
-            await channel.reply(ref, {})
-        elif event == "cids_destroyed":
-            await channel.reply(ref, {"cids": []})  # no components yet: nothing of ours to delete
+            channel.stop()
+            self._reply(channel.join_ref, ref, topic, "ok", {})
         else:
-            await channel.reply(ref, {"reason": f"unknown event {event!r}"}, "error")
+            self._reply(channel.join_ref, ref, topic, "error", {"reason": f"unknown event {event!r}"})
 
-    async def _on_binary(self, data: bytes) -> None:
+    def _on_binary(self, data: bytes) -> None:
         """Binary frames carry upload chunks, which this server does not accept yet."""
         if len(data) < 5 or data[0] != 0:
             logger.warning("dropped a malformed binary frame")
@@ -206,46 +256,48 @@ class LiveConnection:
             fields.append(data[offset:offset + size].decode("utf-8", "replace"))
             offset += size
         join_ref, ref, topic, _event = fields
-        await self._reply(join_ref or None, ref or None, topic, "error", {"reason": "disallowed"})
+        self._reply(join_ref or None, ref or None, topic, "error", {"reason": "disallowed"})
 
-    async def _reply(self, join_ref: Any, ref: Any, topic: str, status: str, response: dict) -> None:
-        await self.send([join_ref, ref, topic, "phx_reply", {"status": status, "response": response}])
+    def _reply(self, join_ref: Any, ref: Any, topic: str, status: str, response: dict) -> None:
+        self.push([join_ref, ref, topic, "phx_reply", {"status": status, "response": response}])
 
     # --- joining ------------------------------------------------------------------------------
 
-    async def _join(self, join_ref: Any, ref: Any, topic: str, payload: dict) -> None:
+    def _join(self, join_ref: Any, ref: Any, topic: str, payload: dict) -> None:
         if not topic.startswith("lv:"):
             # Upload channels (lvu:) arrive with the uploads work; anything else is unknown.
             reason = "disallowed" if topic.startswith("lvu:") else "unmatched topic"
-            await self._reply(join_ref, ref, topic, "error", {"reason": reason})
+            self._reply(join_ref, ref, topic, "error", {"reason": reason})
             return
         if join_ref is None:
-            await self._reply(None, ref, topic, "error", {"reason": "phx_join needs a join ref"})
+            self._reply(None, ref, topic, "error", {"reason": "phx_join needs a join ref"})
             return
-        old = self.channels.pop(topic, None)
+        old = self.channels.get(topic)
         if old is not None:  # a duplicate join replaces the old channel
-            await self.send([old.join_ref, old.join_ref, topic, "phx_close", {}])
-            await old.stop()
-        if len(self.channels) >= MAX_CHANNELS:
-            await self._reply(join_ref, ref, topic, "error", {"reason": "too many channels joined"})
+            self.push([old.join_ref, old.join_ref, topic, "phx_close", {}])
+            old.stop()
+        if len(self.channels) >= self.runtime.limits.max_channels:
+            self._reply(join_ref, ref, topic, "error", {"reason": "too many channels joined"})
             return
         try:
             route, path_params, url = self._authorize(topic, payload)
         except JoinRefused as refused:
-            await self._reply(join_ref, ref, topic, "error", {"reason": refused.reason})
+            self._reply(join_ref, ref, topic, "error", {"reason": refused.reason})
             return
-        channel = LiveChannel(self, topic, join_ref, route)
+        channel = LiveChannel(self.runtime, self.push, self.forget, topic, join_ref, route)
         self.channels[topic] = channel
         session = {k: v for k, v in self.cookie_session.items() if k != "_csrf"}
-        await channel.join(ref, url, path_params, session)
+        actor = channel.start(ref, url, path_params, session)
+        self._actors.add(actor)
+        actor.add_done_callback(self._actors.discard)
 
-    def _authorize(self, topic: str, payload: dict) -> tuple["LiveRoute", dict[str, Any], ParseResult]:
+    def _authorize(self, topic: str, payload: dict) -> tuple[LiveRoute, dict[str, Any], ParseResult]:
         """The route, path params and URL this join may mount; ``JoinRefused`` otherwise (PROTOCOL §8)."""
         if not self.csrf_ok:
             raise JoinRefused("stale")
-        app = self.app
+        runtime = self.runtime
         try:
-            claims = app.signer.load("session", payload.get("session"), max_age=SESSION_MAX_AGE)
+            claims = runtime.signer.load("session", payload.get("session"), max_age=SESSION_MAX_AGE)
         except InvalidToken as exc:
             logger.info("join %s refused: session token %s", topic, exc)
             raise JoinRefused("stale") from None
@@ -256,13 +308,13 @@ class LiveConnection:
         url = parse_live_url(raw_url)
         if url is None:
             raise JoinRefused("unauthorized")
-        resolved = app.live_router.resolve(url.path)
+        resolved = runtime.router.resolve(url.path)
         if resolved is None:
             raise JoinRefused("unauthorized")
         route, path_params = resolved
         if route.live_session != claims.get("ls"):
             raise JoinRefused("unauthorized")
-        if not navigating and app.view_identity(route.view) != claims.get("view"):
+        if not navigating and view_identity(route.view) != claims.get("view"):
             raise JoinRefused("unauthorized")
         return route, path_params, url
 

@@ -10,22 +10,16 @@ here and carried out by the channel once the handler returns, in one reply or pu
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Optional, TypeGuard, TypeVar, Union
+from typing import Any, Generic, Optional, Protocol, TypeGuard, TypeVar, Union
 
 import orjson
 
 from .events import InfoEvent
 from .security import build_path
 
-if TYPE_CHECKING:
-    from .channel import LiveChannel
-
 T = TypeVar("T")
-
-logger = logging.getLogger("pyview_core")
 
 
 @dataclass(frozen=True)
@@ -52,91 +46,102 @@ class UnconnectedSocket(Generic[T]):
         self.navigation = Navigation("redirect", build_path(path, params))
 
 
+class ViewHost(Protocol):
+    """What a connected socket needs from the runtime that runs its view (the channel).
+
+    The socket records what a handler asks for and forwards the rest here, so this module
+    does not depend on the channel (dependencies go down, never up).
+    """
+
+    async def subscribe(self, topic: str) -> None: ...
+
+    async def unsubscribe(self, topic: str) -> None: ...
+
+    async def broadcast(self, topic: str, message: Any) -> None: ...
+
+    async def post_info(self, event: InfoEvent) -> None: ...
+
+    def post_info_nowait(self, event: InfoEvent) -> bool: ...
+
+    def start_job(self, job: Coroutine[Any, Any, Any]) -> "asyncio.Task[Any]": ...
+
+    def start_timer(self, event: InfoEvent, seconds: float, repeat: bool) -> "asyncio.Task[Any]": ...
+
+
 class ConnectedLiveViewSocket(Generic[T]):
-    """The socket of a joined view: state, title, pub/sub, timers, navigation and client events."""
+    """The socket of a joined view: state, title, pub/sub, timers, jobs, navigation and client events."""
 
     connected = True
 
-    def __init__(self, channel: "LiveChannel") -> None:
+    def __init__(self, host: ViewHost) -> None:
         self.context: T = None  # type: ignore[assignment]
         self.live_title: Optional[str] = None
         self.navigation: Optional[Navigation] = None
         self.pending_events: list[list[Any]] = []
-        self._channel = channel
-        self._topics: set[str] = set()
-        self._jobs: set[asyncio.Task] = set()
+        self._host = host
 
     # --- pub/sub ------------------------------------------------------------------------------
 
     async def subscribe(self, topic: str) -> None:
         """Receive every message broadcast on ``topic`` as ``handle_info(InfoEvent(topic, message))``."""
-        if topic not in self._topics:
-            self._topics.add(topic)
-            await self._channel.pubsub.subscribe(topic, self._channel.on_pubsub)
+        await self._host.subscribe(topic)
+
+    async def unsubscribe(self, topic: str) -> None:
+        """Stop receiving ``topic`` (leaving the view unsubscribes from everything by itself)."""
+        await self._host.unsubscribe(topic)
 
     async def broadcast(self, topic: str, message: Any) -> None:
         """Send ``message`` to every subscriber of ``topic``, this view included."""
-        await self._channel.pubsub.broadcast(topic, message)
+        await self._host.broadcast(topic, message)
 
-    # --- scheduling ---------------------------------------------------------------------------
+    # --- scheduling and jobs ------------------------------------------------------------------
 
     def schedule_info(self, event: InfoEvent, seconds: float) -> None:
-        """Deliver ``event`` to ``handle_info`` every ``seconds`` until the view goes away."""
-        if not seconds > 0:
+        """Deliver ``event`` to ``handle_info`` every ``seconds`` until the view goes away.
+
+        A tick that falls due while the view is still busy with earlier messages waits for room
+        in its mailbox; ticks missed meanwhile are skipped, not queued up.
+        """
+        if not isinstance(seconds, (int, float)) or not seconds > 0:
             raise ValueError(f"schedule_info needs a positive interval, got {seconds!r}")
-        self._start_job(self._every(event, float(seconds)))
+        self._host.start_timer(event, float(seconds), repeat=True)
 
     def schedule_info_once(self, event: InfoEvent, seconds: Optional[float] = None) -> None:
         """Deliver ``event`` to ``handle_info`` once, after ``seconds`` (or as soon as possible)."""
-        self._start_job(self._once(event, float(seconds or 0)))
+        if seconds is not None and (not isinstance(seconds, (int, float)) or seconds < 0):
+            raise ValueError(f"schedule_info_once needs a delay of 0 or more seconds, got {seconds!r}")
+        self._host.start_timer(event, float(seconds or 0), repeat=False)
 
-    def send_info(self, event: InfoEvent) -> None:
+    async def send_info(self, event: InfoEvent) -> None:
         """Queue ``event`` for this view's ``handle_info`` (Phoenix's ``send(self(), msg)``).
 
-        It returns at once, so a handler can call it too (the event runs after the handler's own
-        render); events sent one after another arrive in that order. After the view has gone away
-        it does nothing.
+        From a job, it waits while the view's mailbox is busy (a quarter of
+        ``Limits.mailbox_size`` messages waiting), so a fast producer runs at the speed the view
+        renders. From the view's own handlers it never waits: the event runs after the handler's
+        own render. Events sent one after another arrive in that order; after the view has gone
+        away, it does nothing.
         """
-        self._channel.post_info(event)
+        await self._host.post_info(event)
+
+    def send_info_nowait(self, event: InfoEvent) -> bool:
+        """Queue ``event`` without waiting, or **drop** it when the view's mailbox is busy.
+
+        Returns whether it was queued. For values where only the latest matters (a progress
+        figure); use ``await send_info`` for messages that must all arrive.
+        """
+        return self._host.post_info_nowait(event)
 
     def start_job(self, job: Coroutine[Any, Any, Any]) -> "asyncio.Task[Any]":
         """Run the coroutine ``job`` beside the view, e.g. a long computation that reports each
-        result with ``send_info``. Returns its task: ``task.cancel()`` stops it early.
+        result with ``await socket.send_info(...)``. Returns its task: ``task.cancel()`` stops it early.
 
-        The job is cancelled when the view goes away (tab closed, navigation), so it cannot
-        outlive its page. An exception in it crashes the view like one in a handler: logged
-        with its traceback, and the client rejoins with a fresh mount.
+        The job is cancelled (and awaited) when the view goes away (tab closed, navigation), so it
+        cannot outlive its page. An exception in it crashes the view like one in a handler:
+        logged with its traceback, and the client rejoins with a fresh mount.
         """
         if not asyncio.iscoroutine(job):
             raise TypeError(f"start_job needs a coroutine (call the async function), got {job!r}")
-        return self._start_job(self._guarded(job))
-
-    async def _guarded(self, job: Coroutine[Any, Any, Any]) -> None:
-        try:
-            await job
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            if not self._channel.closed:
-                await self._channel.crash()
-
-    def _start_job(self, coro: Coroutine[Any, Any, Any]) -> "asyncio.Task[Any]":
-        task = asyncio.get_running_loop().create_task(coro)
-        self._jobs.add(task)
-        task.add_done_callback(self._jobs.discard)
-        return task
-
-    async def _every(self, event: InfoEvent, seconds: float) -> None:
-        loop = asyncio.get_running_loop()
-        due = loop.time() + seconds
-        while True:
-            await asyncio.sleep(max(0.0, due - loop.time()))
-            due += seconds
-            await self._channel.deliver_info(event)
-
-    async def _once(self, event: InfoEvent, seconds: float) -> None:
-        await asyncio.sleep(seconds)
-        await self._channel.deliver_info(event)
+        return self._host.start_job(job)
 
     # --- navigation and client events ---------------------------------------------------------
 
@@ -165,19 +170,6 @@ class ConnectedLiveViewSocket(Generic[T]):
         except TypeError as exc:
             raise TypeError(f"push_event({event!r}): the value must be JSON-serialisable ({exc})") from None
         self.pending_events.append([event, value])
-
-    # --- teardown -----------------------------------------------------------------------------
-
-    async def release(self) -> None:
-        """Cancel timers and drop subscriptions: the framework's cleanup before ``disconnect``."""
-        current = asyncio.current_task()
-        for task in list(self._jobs):
-            if task is not current:
-                task.cancel()
-        self._jobs.clear()
-        for topic in self._topics:
-            await self._channel.pubsub.unsubscribe(topic, self._channel.on_pubsub)
-        self._topics.clear()
 
 
 LiveViewSocket = Union[ConnectedLiveViewSocket[T], UnconnectedSocket[T]]

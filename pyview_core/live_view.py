@@ -3,36 +3,78 @@
 A view's template is ``<module>.html`` beside the module that defines the class, unless the class
 sets ``template_name`` (a path relative to that folder). Templates are compiled ahead of time by
 ``pyview_templates`` and cached per folder, so a render is one call returning a tree.
+
+The compiled template of a class is cached on the class itself. Loading it (compiling, or checking
+its files for changes) is blocking work: the server does it in a worker thread through
+``ViewTemplates.ready`` before it renders, so ``template()`` and ``render()`` on the event loop only
+read the cache. Outside the server (tests, scripts) the first ``template()`` compiles synchronously.
 """
 
 from __future__ import annotations
 
+import inspect
 import sys
-import time
+import threading
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, ClassVar, Generic, Optional, TypeVar
+from typing import Any, Callable, ClassVar, Generic, Optional, TypeVar
+from urllib.parse import ParseResult, parse_qs
 
 from pyview_templates import Environment, FileSystemLoader, Template
 from pyview_templates.tree import Rendered
 
+from .binding import plan_for
 from .events import InfoEvent, event_names
 
 T = TypeVar("T")
 
 _environments: dict[Path, Environment] = {}
+_environments_lock = threading.Lock()  # worker threads of several apps may ask for a folder at once
 
-# How often a view looks at its template files for changes (auto-reload). Checking costs a stat per
-# file; doing it on every render would dominate a click's server time.
-RELOAD_CHECK_SECONDS = 1.0
+# The class attribute holding a view class's compiled template (in the class's own __dict__: a
+# subclass has its own template, it never inherits its parent's).
+_TEMPLATE_ATTR = "_pyview_template"
 
 
 def environment_for(folder: Path) -> Environment:
-    """One template environment per folder, shared by every view that lives there."""
+    """One template environment per folder, shared by every view that lives there.
+
+    The environment always compares file times when asked (``auto_reload``): *when* to ask is the
+    caller's policy (``ViewTemplates``), so a production app and a development app in one process
+    can share it.
+    """
     env = _environments.get(folder)
     if env is None:
-        env = _environments[folder] = Environment(loader=FileSystemLoader(str(folder)))
+        with _environments_lock:
+            env = _environments.get(folder)
+            if env is None:
+                env = _environments[folder] = Environment(loader=FileSystemLoader(str(folder)))
     return env
+
+
+def load_template(cls: type) -> Template:
+    """Load ``cls``'s template, recompiling it if its files changed, and cache it on the class.
+
+    Blocking (file reads, stats, maybe a compile under the environment's lock): the server calls it
+    in a worker thread, never on the event loop.
+    """
+    path = _template_path(cls)
+    template = environment_for(path.parent).get_template(path.name)
+    setattr(cls, _TEMPLATE_ATTR, template)
+    return template
+
+
+def renders_itself(cls: type) -> bool:
+    """Whether ``cls`` overrides ``render`` (so it may not need a template file at all)."""
+    return getattr(cls, "render", None) is not LiveView.render
+
+
+def has_template_file(cls: type) -> bool:
+    """Whether ``cls``'s template file exists (a stat: not for the event loop)."""
+    try:
+        return _template_path(cls).is_file()
+    except TemplateNotConfigured:
+        return False
 
 
 class LiveView(Generic[T]):
@@ -53,6 +95,18 @@ class LiveView(Generic[T]):
                 for name in event_names(value):
                     routes[name] = attr
         cls._event_methods = routes
+
+        # A handler annotation that does not resolve (``page: itn``) fails here, naming the class,
+        # method and parameter, instead of binding the raw string on every request. Only the
+        # handlers this class defines: inherited ones were checked with their own class.
+        from .binding import check_annotations
+
+        namespace = {**vars(cls), cls.__name__: cls}
+        for attr, value in vars(cls).items():
+            func = value.__func__ if isinstance(value, (staticmethod, classmethod)) else value
+            handler = attr in ("handle_params", "handle_event") or event_names(value) or event_names(func)
+            if handler and callable(func):
+                check_annotations(func, f"{cls.__qualname__}.{attr}", namespace)
 
     async def mount(self, socket: Any, session: dict[str, Any]) -> None:
         """Initialise ``socket.context``; runs on the HTTP render and again when the socket joins."""
@@ -79,15 +133,17 @@ class LiveView(Generic[T]):
 
     @classmethod
     def template(cls) -> Template:
-        """The compiled template; changes to its files are picked up within ``RELOAD_CHECK_SECONDS``."""
-        now = time.monotonic()
-        cached = cls.__dict__.get("_pyview_template")
-        if cached is not None and now - cached[1] < RELOAD_CHECK_SECONDS:
-            return cached[0]
-        path = _template_path(cls)
-        template = environment_for(path.parent).get_template(path.name)
-        cls._pyview_template = (template, now)
-        return template
+        """The compiled template, from the class's cache; only the first call ever compiles.
+
+        This never looks at the files again once loaded: under the server, ``ViewTemplates.ready``
+        (run before every render) loads and reloads templates in a worker thread, so a render on
+        the event loop never waits for a compile, a stat or the environment's lock. Called
+        standalone (a test, a script) the first call compiles synchronously.
+        """
+        cached = cls.__dict__.get(_TEMPLATE_ATTR)
+        if cached is not None:
+            return cached
+        return load_template(cls)
 
     def render(self, context: Any) -> Rendered:
         """The statics/dynamics tree for ``context``. Override to render some other way."""
@@ -122,3 +178,40 @@ class UnknownEvent(LookupError):
 
 class TemplateNotConfigured(RuntimeError):
     """The view's template cannot be located."""
+
+
+# --- lifecycle helpers: how the dead render and the channel call a view's handlers -------------
+
+
+def url_params(url: ParseResult, path_params: dict[str, Any]) -> dict[str, Any]:
+    """The params ``handle_params`` sees: the query string (parse_qs lists) merged with path params."""
+    params: dict[str, Any] = parse_qs(url.query, keep_blank_values=True)
+    params.update(path_params)
+    return params
+
+
+def bind_handle_params(view: LiveView, socket: Any, url: ParseResult, path_params: dict[str, Any]) -> tuple[Callable[..., Any], list, dict]:
+    """``handle_params`` and its arguments for this URL, converted to their annotations.
+
+    A ``ParamError`` here means the URL does not fit the handler (the client's or the link's
+    fault); binding is kept apart from the call so that a ``ParamError`` raised by the handler's
+    own code is not mistaken for one (it is a crash).
+    """
+    params = url_params(url, path_params)
+    handler = view.handle_params
+    args, kwargs = plan_for(handler).arguments({"socket": socket, "url": url, "params": params}, params)
+    return handler, args, kwargs
+
+
+async def invoke(handler: Callable[..., Any], args: list, kwargs: dict) -> Any:
+    """Call a bound handler, sync or async."""
+    result = handler(*args, **kwargs)
+    if inspect.isawaitable(result):
+        result = await result
+    return result
+
+
+async def call_handle_params(view: LiveView, socket: Any, url: ParseResult, path_params: dict[str, Any]) -> None:
+    """Bind and run ``handle_params`` (``ParamError`` only when the URL does not fit it)."""
+    handler, args, kwargs = bind_handle_params(view, socket, url, path_params)
+    await invoke(handler, args, kwargs)

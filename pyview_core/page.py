@@ -8,25 +8,27 @@ tokens, the title with its prefix and suffix, and the client scripts this app se
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import Any, Callable, Optional
 from urllib.parse import urlparse
 
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
-from pyview_templates import Template
+from pyview_templates import Template, TemplateSyntaxError
 from pyview_templates.tree import join
 
 from .binding import ParamError
-from .channel import call_handle_params
+from .error_page import error_page_html, production_error_html, short_error
 from .live_socket import UnconnectedSocket
+from .live_view import bind_handle_params, invoke
 from .routing import LiveRoute
+from .runtime import Runtime, view_identity
 from .security import csrf_fingerprint, mask_csrf, new_csrf_secret, new_view_id
 
-if TYPE_CHECKING:
-    from .app import PyView
+logger = logging.getLogger("pyview_core")
 
 
 @dataclass
@@ -85,35 +87,73 @@ def default_layout(page: PageContext) -> str:
 RootLayout = Callable[[PageContext], str]
 
 
-async def render_page(app: "PyView", request: Request, route: LiveRoute) -> Response:
+@dataclass
+class PageConfig:
+    """How the app wraps a view into a page: the root layout, title parts, scripts and head markup."""
+
+    root_layout: RootLayout = default_layout
+    title_prefix: str = ""
+    title_suffix: str = ""
+    default_title: str = ""
+    scripts: list[str] = field(default_factory=list)
+    head_html: str = ""
+
+
+async def render_page(runtime: Runtime, config: PageConfig, request: Request, route: LiveRoute) -> Response:
+    """The dead render of ``route`` for ``request``, or an error page if the view or its template fails.
+
+    In development the error page shows the message and the source around it (template lines with
+    a caret, or the Python frames); in production a generic page. Either way the terminal gets the
+    short form first, then the details.
+    """
+    try:
+        return await _render_page(runtime, config, request, route)
+    except Exception as exc:
+        report_error(exc, f"{route.view.__name__} failed to render {request.url.path}")
+        if runtime.development:
+            return HTMLResponse(error_page_html(exc, request_path=request.url.path), status_code=500)
+        return HTMLResponse(production_error_html(500), status_code=500)
+
+
+def report_error(exc: BaseException, what: str) -> None:
+    """Log an error where the developer looks: the one-line form first, then the details."""
+    if isinstance(exc, TemplateSyntaxError):
+        logger.error("%s: %s\n%s", what, short_error(exc), exc)  # str() has the line and caret; the parser's traceback is noise
+    else:
+        logger.error("%s: %s", what, short_error(exc), exc_info=exc)
+
+
+async def _render_page(runtime: Runtime, config: PageConfig, request: Request, route: LiveRoute) -> Response:
     session: dict[str, Any] = request.session if "session" in request.scope else {}
     csrf_secret = session.get("_csrf")
     if not isinstance(csrf_secret, str):
         csrf_secret = session["_csrf"] = new_csrf_secret()
+    await runtime.templates.ready(route.view)
     view = route.view()
     socket: UnconnectedSocket = UnconnectedSocket()
     await view.mount(socket, {k: v for k, v in session.items() if k != "_csrf"})
     if socket.navigation is None:
         try:
-            await call_handle_params(view, socket, urlparse(str(request.url)), dict(request.path_params))
-        except ParamError as exc:
+            handler, args, kwargs = bind_handle_params(view, socket, urlparse(str(request.url)), dict(request.path_params))
+        except ParamError as exc:  # the URL does not fit handle_params; a ParamError from the handler's own code is a crash
             return PlainTextResponse(f"Bad request: {exc}", status_code=400)
+        await invoke(handler, args, kwargs)
     if socket.navigation is not None:
         return RedirectResponse(socket.navigation.to, status_code=302)
     content = Markup(join(view.render(socket.context)))
     view_id = new_view_id()
-    claims = {"id": view_id, "view": app.view_identity(route.view), "ls": route.live_session, "csrf": csrf_fingerprint(csrf_secret)}
+    claims = {"id": view_id, "view": view_identity(route.view), "ls": route.live_session, "csrf": csrf_fingerprint(csrf_secret)}
     page = PageContext(
         id=view_id,
         content=content,
         title=socket.live_title,
-        title_prefix=app.title_prefix,
-        title_suffix=app.title_suffix,
-        default_title=app.default_title,
+        title_prefix=config.title_prefix,
+        title_suffix=config.title_suffix,
+        default_title=config.default_title,
         csrf_token=mask_csrf(csrf_secret),
-        session=app.signer.sign("session", claims),
-        static=app.signer.sign("static", {"id": view_id}),
-        scripts=app.client_scripts(),
-        head=Markup(app.head_html),
+        session=runtime.signer.sign("session", claims),
+        static=runtime.signer.sign("static", {"id": view_id}),
+        scripts=list(config.scripts),
+        head=Markup(config.head_html),
     )
-    return HTMLResponse(app.root_layout(page))
+    return HTMLResponse(config.root_layout(page))

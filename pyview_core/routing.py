@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Optional, Pattern
+from urllib.parse import ParseResult, urlparse
 
 from starlette.convertors import Convertor
 from starlette.routing import compile_path
@@ -53,3 +54,16 @@ class LiveRouter:
             if params is not None:
                 return route, params
         return None
+
+
+def parse_live_url(raw: Any) -> Optional[ParseResult]:
+    """A client-sent URL (join, live patch) if it is http(s) or scheme-less with a path; else None."""
+    if not isinstance(raw, str):
+        return None
+    try:
+        url = urlparse(raw)
+    except ValueError:
+        return None
+    if url.scheme not in ("http", "https", "") or not url.path.startswith("/"):
+        return None
+    return url

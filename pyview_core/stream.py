@@ -8,7 +8,7 @@ that the stream holds nothing, however many items it has delivered.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Generic, Optional, TypeVar
 
 from pyview_templates.tree import StreamOps
@@ -139,3 +139,15 @@ def _check_position(name: str, at: Any, limit: Any) -> None:
         raise StreamError(f"stream {name!r}: `at` must be -1 (append), 0 (prepend) or an index, got {at!r}")
     if limit is not None and (type(limit) is not int or limit == 0):
         raise StreamError(f"stream {name!r}: `limit` must be a non-zero int (-n keeps the last n) or None, got {limit!r}")
+
+
+def render_rounds(render: Callable[[], Any], context: Any) -> Iterator[Any]:
+    """The trees the channel must diff, in order, for one handler's changes.
+
+    Usually one. When a handler's stream operations cannot travel in one diff with the meaning
+    they had in order, each further segment needs another render and diff (sent as consecutive
+    diffs). The caller diffs each tree before asking for the next; the operations a tree carried
+    are forgotten only then, so a render that fails, or a render outside the channel
+    (``Template.tree`` for a log), loses nothing.
+    """
+    yield render()  # placeholder until segments land: one render, operations taken by the render

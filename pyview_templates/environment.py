@@ -19,7 +19,7 @@ from types import ModuleType
 from typing import Any, Callable
 
 from .errors import TemplateNotFound, TemplateSyntaxError
-from .loaders import BaseLoader, DictLoader
+from .loaders import BaseLoader, DictLoader, TemplateSource
 from .tree import Rendered, join
 from .undefined import Undefined, UndefinedError
 
@@ -108,9 +108,14 @@ class Template:
         if found is None:
             return
         name, lineno = found[0] or self.name, found[1]
-        source = self.environment._source_line(name, lineno)
+        src = self.environment._source(name)
+        lines = src.source.splitlines() if src is not None else []
+        source = lines[lineno - 1] if 0 < lineno <= len(lines) else None
         exc.template_name = name  # type: ignore[attr-defined]
         exc.template_lineno = lineno  # type: ignore[attr-defined]
+        # The whole source and its file, so an error page can show the lines around the failing one.
+        exc.template_filename = (src.filename if src is not None else None) or name  # type: ignore[attr-defined]
+        exc.template_source = src.source if src is not None else None  # type: ignore[attr-defined]
         exc.add_note(f'  in template "{name}", line {lineno}' + (f":\n    {source.strip()}" if source else ""))
 
     def __repr__(self) -> str:
@@ -291,15 +296,12 @@ class Environment:
             ) from None
         return t
 
-    def _source_line(self, name: str, lineno: int) -> str | None:
+    def _source(self, name: str) -> TemplateSource | None:
+        """The loader's source of ``name``, or None when it is gone (only error reporting asks)."""
         try:
-            src = self.loader.get_source(name).source if self.loader else None  # type: ignore[union-attr]
-        except TemplateNotFound:
-            src = None
-        if src is None:
+            return self.loader.get_source(name) if self.loader else None
+        except (TemplateNotFound, OSError):
             return None
-        lines = src.splitlines()
-        return lines[lineno - 1] if 0 < lineno <= len(lines) else None
 
 
 def _import_file(path: Path, name: str) -> ModuleType:

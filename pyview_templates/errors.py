@@ -50,11 +50,13 @@ class TemplateSyntaxError(TemplateError):
         self.name = name
         self.filename = filename
         self.source_line: str | None = None
+        self.source: str | None = None  # the whole template, for tools that show the lines around
         if source is not None:
             self.set_source(source)
         super().__init__(message)
 
     def set_source(self, source: str) -> None:
+        self.source = source
         lines = source.splitlines()
         if 1 <= self.lineno <= len(lines):
             self.source_line = lines[self.lineno - 1]

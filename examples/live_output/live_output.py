@@ -1,7 +1,7 @@
 """Live output of a long-running server job: the page shows each value as the job produces it.
 
 "Start" runs ``square_roots`` as a job of this view (``socket.start_job``); the job reports each
-value with ``socket.send_info`` and ``handle_info`` shows it: the latest value at the top and one
+value with ``await socket.send_info`` and ``handle_info`` shows it: the latest value at the top and one
 more line in the log, a stream whose ``limit=-LOG_LINES`` makes the browser keep only the last
 lines. The server keeps no log at all, and each tab runs its own job, cancelled when the tab
 goes away. No JavaScript, no polling.
@@ -56,9 +56,9 @@ class LiveOutputView(LiveView[OutputContext]):
 
     async def handle_params(self, socket: LiveViewSocket[OutputContext], n: int = 10_000, every: float = 0.1):
         socket.context.n = max(1, min(n, MAX_VALUES))
-        # At least 1 ms: send_info does not wait for the page, so a job that never sleeps would
-        # queue values faster than the view can render them.
-        socket.context.every = max(0.001, min(every, 10.0))
+        # 0 is fine: `await send_info` waits whenever the view falls behind, so even a job that
+        # never sleeps runs only as fast as the page renders.
+        socket.context.every = max(0.0, min(every, 10.0))
 
     @event("start")
     async def start(self, socket: LiveViewSocket[OutputContext]):
@@ -81,8 +81,8 @@ class LiveOutputView(LiveView[OutputContext]):
 
     async def produce(self, socket, run: int, n: int, every: float) -> None:
         async for i, value in square_roots(n, every):
-            socket.send_info(InfoEvent("value", (run, i, value)))
-        socket.send_info(InfoEvent("done", run))
+            await socket.send_info(InfoEvent("value", (run, i, value)))
+        await socket.send_info(InfoEvent("done", run))
 
     async def handle_info(self, event: InfoEvent, socket: LiveViewSocket[OutputContext]):
         ctx = socket.context

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +15,24 @@ DISCONNECTED: list[str] = []
 DISCONNECT_FINISHED: list[str] = []
 BEATS: list[str] = []
 JOBS: list[str] = []  # "<tag> started" / "<tag> ended" from ChatView's start_job jobs
+
+# The views run on the TestClient's event loop thread; the tests wait on this condition for what
+# they expect to be observed, instead of sleeping or polling.
+_OBSERVED = threading.Condition()
+
+
+def note(log: list[str], item: str) -> None:
+    """Record ``item`` in ``log`` and wake tests waiting in ``wait_until``."""
+    with _OBSERVED:
+        log.append(item)
+        _OBSERVED.notify_all()
+
+
+def wait_until(predicate: Any, timeout: float = 5.0) -> None:
+    """Block the test until ``predicate()`` holds after some ``note``; AssertionError after ``timeout``."""
+    with _OBSERVED:
+        if not _OBSERVED.wait_for(predicate, timeout):
+            raise AssertionError(f"not observed within {timeout} s: DISCONNECTED={DISCONNECTED} JOBS={JOBS} BEATS={BEATS[-5:]}")
 
 
 class CounterView(LiveView[dict]):
@@ -215,14 +235,14 @@ class ChatView(LiveView[dict]):
         socket.start_job(self.count_then_wait(socket, ticks))
 
     async def count_then_wait(self, socket, ticks: int) -> None:
-        JOBS.append(f"{socket.context['tag']} started")
+        note(JOBS, f"{socket.context['tag']} started")
         try:
             for _ in range(ticks):
-                socket.send_info(InfoEvent("tick"))
+                await socket.send_info(InfoEvent("tick"))
                 await asyncio.sleep(0.001)
             await asyncio.sleep(3600)  # a long job: only the view going away ends it
         finally:
-            JOBS.append(f"{socket.context['tag']} ended")
+            note(JOBS, f"{socket.context['tag']} ended")
 
     @event("job_crash")
     async def job_crash(self, socket):
@@ -234,7 +254,7 @@ class ChatView(LiveView[dict]):
 
     @event("send_self")
     async def send_self(self, socket):
-        socket.send_info(InfoEvent("tick"))
+        await socket.send_info(InfoEvent("tick"))
         socket.context["messages"].append("handler")
 
     async def handle_info(self, event: InfoEvent, socket):
@@ -250,13 +270,13 @@ class ChatView(LiveView[dict]):
             await socket.push_event("pinged", {"ticks": socket.context["ticks"]})
             socket.live_title = "Pinged"
         elif event.name == "beat":
-            BEATS.append(socket.context["tag"])
+            note(BEATS, socket.context["tag"])
 
     async def disconnect(self, socket):
         tag = socket.context["tag"]
-        DISCONNECTED.append(tag)
+        note(DISCONNECTED, tag)
         await asyncio.sleep(0)  # a real cleanup awaits something (a DB, a queue, ...)
-        DISCONNECT_FINISHED.append(tag)
+        note(DISCONNECT_FINISHED, tag)
 
 
 class PatchOnMountView(LiveView[dict]):
@@ -271,3 +291,118 @@ class PatchOnMountView(LiveView[dict]):
 
     async def handle_params(self, socket, q: str = ""):
         socket.context["q"] = q
+
+
+# --- the actor runtime: slow handlers, timers that end their view, floods, teardown order --------
+
+RUNTIME_LOG: list[str] = []  # "<tag> <what>" in the order the runtime made things happen
+VIEW_REFS: dict[str, Any] = {}  # tag -> weakref to the connected view instance
+_RELEASE: dict[str, asyncio.Event] = {}  # tag -> released by the "release" event of any view
+
+
+def _release_event(tag: str) -> asyncio.Event:
+    if tag not in _RELEASE:
+        _RELEASE[tag] = asyncio.Event()
+    return _RELEASE[tag]
+
+
+class RuntimeView(LiveView[dict]):
+    """What the actor runtime must survive: a handler that blocks, ticks that end the view, floods."""
+
+    template_name = "protocol_runtime.html"
+
+    async def mount(self, socket, session):
+        socket.context = {"count": 0, "handled": 0, "lead": 0, "seen": "", "tag": "", "produced": 0, "beats": 0}
+
+    async def handle_params(self, socket, tag: str = "", topic: str = ""):
+        socket.context["tag"] = tag
+        if is_connected(socket):
+            VIEW_REFS[tag] = weakref.ref(self)
+            if topic:
+                await socket.subscribe(topic)
+
+    @event("inc")
+    async def inc(self, socket):
+        socket.context["count"] += 1
+
+    @event("block")
+    async def block(self, socket, on: str):
+        """Waits until some view sends ``release`` with the same ``on``: a slow handler."""
+        note(RUNTIME_LOG, f"{socket.context['tag']} blocked")
+        await _release_event(on).wait()
+        socket.context["count"] += 100
+
+    @event("release")
+    async def release(self, socket, on: str):
+        _release_event(on).set()
+
+    @event("ticks_then")
+    async def ticks_then(self, socket, then: str, every: float = 0.002):
+        """Start a timer whose third tick ends the view (``navigate`` or ``crash``)."""
+        socket.context["then"] = then
+        socket.schedule_info(InfoEvent("beat"), every)
+
+    @event("flood")
+    async def flood(self, socket, n: int):
+        """A job that sends ``n`` infos as fast as it can; ``lead`` = how far it ever got ahead."""
+        socket.start_job(self._produce(socket, n))
+
+    async def _produce(self, socket, n: int) -> None:
+        ctx = socket.context
+        for _ in range(n):
+            ctx["produced"] += 1
+            await socket.send_info(InfoEvent("item", ctx["produced"]))
+            ctx["lead"] = max(ctx["lead"], ctx["produced"] - ctx["handled"])
+        note(RUNTIME_LOG, f"{ctx['tag']} produced {n}")
+
+    @event("broadcast_job")
+    async def broadcast_job(self, socket, topic: str, n: int):
+        socket.start_job(self._broadcast(socket, topic, n))
+
+    async def _broadcast(self, socket, topic: str, n: int) -> None:
+        for i in range(1, n + 1):
+            await socket.broadcast(topic, i)
+            await asyncio.sleep(0)  # let the subscribers run, as separate publishers would
+
+    @event("job_with_cleanup")
+    async def job_with_cleanup(self, socket):
+        socket.start_job(self._cleanup_job(socket.context["tag"]))
+
+    async def _cleanup_job(self, tag: str) -> None:
+        note(RUNTIME_LOG, f"{tag} job started")
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            await asyncio.sleep(0)  # cleanup that awaits: teardown must wait for it
+            note(RUNTIME_LOG, f"{tag} job cleaned up")
+
+    @event("user_param_error")
+    async def user_param_error(self, socket, value: str = ""):
+        from pyview_core.binding import ParamError
+
+        raise ParamError("quantity", value, "int")  # the user's own validation, not the binding's
+
+    async def handle_info(self, event: InfoEvent, socket):
+        ctx = socket.context
+        if event.name == "beat":
+            ctx["beats"] += 1
+            note(BEATS, ctx["tag"])
+            if ctx["beats"] == 3:
+                if ctx["then"] == "crash":
+                    raise RuntimeError("the third tick crashed")
+                await socket.push_navigate("/other")
+        elif event.name == "item":
+            ctx["handled"] += 1
+            if event.payload != ctx["handled"]:
+                raise AssertionError(f"info {event.payload} arrived as number {ctx['handled']}")
+        elif event.name == "slow_info":
+            try:
+                await _release_event(ctx["tag"]).wait()
+            finally:
+                note(RUNTIME_LOG, f"{ctx['tag']} handle_info ended")
+        else:  # a pub/sub topic: integers in order
+            ctx["handled"] += 1
+            ctx["seen"] = str(event.payload)
+
+    async def disconnect(self, socket):
+        note(RUNTIME_LOG, f"{socket.context['tag']} disconnect")

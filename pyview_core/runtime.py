@@ -1,0 +1,91 @@
+"""What the live runtime needs from the application, passed down to each connection and view.
+
+``PyView`` builds one ``Runtime`` at startup and hands it to every WebSocket connection, which
+hands it to every view it joins, and to the dead render. Nothing below the app reaches back up
+to it: a connection, a channel or a page needs only this object (and can be tested with one).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Optional, Protocol
+
+from .pubsub import PubSub
+from .routing import LiveRouter
+from .security import TokenSigner
+
+logger = logging.getLogger("pyview_core")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what one client can make the server hold or do.
+
+    ``mailbox_size`` is the most messages a view may have queued; a view whose mailbox overflows
+    (its client floods it, or pub/sub outpaces its handlers) is stopped, logged, and rejoined by
+    the client with a fresh mount. Producers that await (``send_info``, timers) already wait at
+    a quarter of it. ``outbox_bytes`` is what the server buffers for a client that does not
+    read before it closes that socket. ``info_batch`` is how many queued ``handle_info`` messages
+    a view handles before it renders once for all of them.
+    """
+
+    max_frame_bytes: int = 1_000_000
+    idle_timeout: float = 60.0
+    max_channels: int = 100  # Phoenix's per-connection cap
+    mailbox_size: int = 1024
+    outbox_bytes: int = 4 * 1024 * 1024
+    info_batch: int = 64
+    stop_timeout: float = 5.0  # how long teardown waits for a job that ignores its cancellation
+
+    def __post_init__(self) -> None:
+        for name in ("max_frame_bytes", "max_channels", "mailbox_size", "outbox_bytes", "info_batch"):
+            value = getattr(self, name)
+            if type(value) is not int or value < 1:
+                raise ValueError(f"Limits.{name} must be a positive int, got {value!r}")
+        for name in ("idle_timeout", "stop_timeout"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not value > 0:
+                raise ValueError(f"Limits.{name} must be a positive number of seconds, got {value!r}")
+
+
+class TemplatePolicy(Protocol):
+    """How views get their compiled templates (``view_templates.ViewTemplates``)."""
+
+    async def ready(self, view_class: type) -> None: ...
+
+
+@dataclass
+class Runtime:
+    """The router, pub/sub, token signer, limits and template policy of one app."""
+
+    router: LiveRouter
+    pubsub: PubSub
+    signer: TokenSigner
+    templates: TemplatePolicy
+    limits: Limits = field(default_factory=Limits)
+    development: bool = True
+    allowed_origins: Optional[list[str]] = None
+    _warned: set[tuple[str, str, str]] = field(default_factory=set, repr=False)
+
+    def warn_refusal(self, view: str, event: str, reason: str, kind: str) -> None:
+        """Log an error reply a developer must see, once per view, event and kind of error.
+
+        In development that is one ``WARNING`` line naming view, event and reason (the browser
+        console shows the same reason); in production it stays at ``INFO`` so that a client
+        sending junk cannot flood the log.
+        """
+        if not self.development:
+            logger.info("%s: event %r refused: %s", view, event, reason)
+            return
+        key = (view, event, kind)
+        if key in self._warned:
+            return
+        if len(self._warned) < 10_000:
+            self._warned.add(key)
+        logger.warning("%s: event %r refused: %s", view, event, reason)
+
+
+def view_identity(view: Any) -> str:
+    """How a session token names its view class."""
+    return f"{view.__module__}.{view.__qualname__}"
