@@ -20,6 +20,10 @@ Per parameter, in signature order:
 
 All signature and annotation analysis happens in ``plan_for``; ``CallPlan.arguments`` is one loop
 over precomputed tuples, and each annotation compiles once to a converter function.
+
+``check_annotations`` resolves a handler's annotations up front (``LiveView.__init_subclass__``
+calls it for every handler a view defines), so a misspelt or missing type is a ``TypeError`` when
+the class is defined instead of a parameter that silently receives the raw string.
 """
 
 from __future__ import annotations
@@ -28,13 +32,15 @@ import dataclasses
 import enum
 import functools
 import inspect
+import sys
 import types
 import typing
 import weakref
+from collections import ChainMap
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, Union, get_args, get_origin
 
-__all__ = ["CallPlan", "ParamError", "convert", "plan_for"]
+__all__ = ["RESERVED_NAMES", "CallPlan", "ParamError", "check_annotations", "convert", "plan_for"]
 
 _EMPTY = inspect.Parameter.empty
 _MISSING: Any = object()
@@ -473,7 +479,17 @@ def _compile_class(cls: type) -> Converter:
 
 
 def _hints_for(obj: Any) -> dict[str, Any]:
-    """Resolved annotations of ``obj``; per-annotation best effort when the whole set fails."""
+    """Resolved annotations of ``obj``; per-annotation best effort when the whole set fails.
+
+    A function that went through :func:`check_annotations` uses what that resolved, so a type
+    found in the class namespace binds the same way at run time as it was checked.
+    """
+    try:
+        checked = _checked_hints.get(obj)
+    except TypeError:  # not weakly referenceable
+        checked = None
+    if checked is not None:
+        return checked
     try:
         return typing.get_type_hints(obj, include_extras=False)
     except Exception:
@@ -508,6 +524,133 @@ def _hints_one_by_one(obj: Any) -> dict[str, Any]:
                     hints.pop(key, None)
                     continue
             hints[key] = ann
+    return hints
+
+
+# --------------------------------------------------------------------------- annotation checks
+
+#: Parameter names the framework fills itself (``self`` by Python). Their annotations are for type
+#: checkers only, so one that does not resolve at run time (a ``TYPE_CHECKING`` import) is fine.
+RESERVED_NAMES = frozenset({"self", "socket", "url", "params", "event", "payload"})
+
+# Annotations resolved by check_annotations, keyed by the function they describe.
+_checked_hints: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def _resolve(annotation: Any, globalns: Mapping[str, Any], localns: Mapping[str, Any]) -> Any:
+    """One annotation evaluated like ``typing.get_type_hints`` does (strings and nested forward
+    references included), or the exception that stopped it."""
+    holder = types.SimpleNamespace(__annotations__={"annotation": annotation})
+    return typing.get_type_hints(holder, globalns, localns)["annotation"]  # type: ignore[arg-type]
+
+
+def _annotation_text(annotation: Any) -> str:
+    return annotation if isinstance(annotation, str) else _type_repr(annotation)
+
+
+def _unresolved(where: str, what: str, annotation: Any, exc: Exception) -> TypeError:
+    if isinstance(exc, NameError):
+        reason, hint = str(exc), "define the type before the class, or import it"
+    else:
+        reason, hint = f"{type(exc).__name__}: {exc}", "write a type that can be evaluated there"
+    return TypeError(
+        f"{where}: the annotation of {what} ({_annotation_text(annotation)!r}) does not resolve: "
+        f"{reason} ({hint})"
+    )
+
+
+def _dataclasses_in(tp: Any) -> list[type]:
+    """The dataclasses that converting to ``tp`` builds (``tp`` itself, or inside its arguments)."""
+    found: list[type] = []
+    stack = [tp]
+    while stack:
+        t = stack.pop()
+        if isinstance(t, type) and dataclasses.is_dataclass(t):
+            found.append(t)
+        else:
+            stack.extend(a for a in get_args(t) if a is not Ellipsis)
+    return found
+
+
+def _check_dataclass(cls: type, where: str, seen: set[type]) -> None:
+    """Every init field of ``cls`` (and of dataclasses nested in it) must resolve, for the same
+    reason as a parameter: an unresolved field would silently receive the raw value. Names
+    resolve as ``typing.get_type_hints`` resolves them for the class: the module of the class
+    that declared the field first, then that class's namespace."""
+    if cls in seen:
+        return
+    seen.add(cls)
+    try:
+        hints = typing.get_type_hints(cls)  # what the converter will use, when it all resolves
+    except Exception:
+        hints = {}
+    for f in dataclasses.fields(cls):
+        if not f.init:
+            continue
+        if f.name in hints:
+            resolved = hints[f.name]
+        else:  # find the field that broke get_type_hints, to name it
+            owner = next((k for k in cls.__mro__ if f.name in k.__dict__.get("__annotations__", {})), cls)
+            module = sys.modules.get(owner.__module__)
+            globalns = vars(module) if module is not None else {}
+            try:
+                resolved = _resolve(f.type, globalns, ChainMap(globalns, dict(vars(owner))))
+            except Exception as exc:
+                what = f"field {f.name!r} of the dataclass {cls.__qualname__}"
+                raise _unresolved(where, what, f.type, exc) from exc
+        for nested in _dataclasses_in(resolved):
+            _check_dataclass(nested, where, seen)
+
+
+def check_annotations(
+    func: Callable[..., Any], where: str, localns: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Resolve the annotations of ``func``'s parameters now; ``TypeError`` for one that does not.
+
+    A handler's annotations say how to convert client values, so one that cannot be evaluated
+    (a typo such as ``page: itn``, a type defined after the class or imported only under
+    ``TYPE_CHECKING``) must fail loudly when the class is defined, naming ``where`` (say
+    ``"CounterView.handle_params"``), the parameter and the annotation, rather than hand the
+    handler the raw string on every request. The same goes for the fields of a dataclass
+    parameter.
+
+    Names resolve from the function's module globals first, then from ``localns`` (for a view,
+    the namespace of the class being created: a nested ``Sort = Literal[...]`` or the class
+    itself). Globals win so that a method that shares a type's name (``def date``) does not
+    change what an annotation means. Names local to an enclosing *function* are not visible
+    (with ``from __future__ import annotations`` they are gone once the function returns):
+    define such types at module level.
+
+    Parameters without annotations, ``Any``, and those named in :data:`RESERVED_NAMES` are
+    always accepted; an unresolvable annotation on a reserved name is ignored as before.
+    Returns the resolved annotations, which :func:`plan_for` then uses for ``func``.
+    """
+    target = _annotated_target(func)
+    annotations = getattr(target, "__annotations__", None) or {}
+    globalns = getattr(inspect.unwrap(target), "__globals__", None)
+    if globalns is None:
+        module = inspect.getmodule(target)
+        globalns = vars(module) if module is not None else {}
+    namespace = ChainMap(globalns, dict(localns or {}))
+    hints: dict[str, Any] = {}
+    for name, annotation in annotations.items():
+        if name == "return":
+            continue
+        try:
+            resolved = _resolve(annotation, globalns, namespace)
+        except Exception as exc:
+            if name in RESERVED_NAMES:
+                continue
+            raise _unresolved(where, f"parameter {name!r}", annotation, exc) from exc
+        hints[name] = resolved
+        if name not in RESERVED_NAMES:
+            seen: set[type] = set()
+            for cls in _dataclasses_in(resolved):
+                _check_dataclass(cls, where, seen)
+    try:
+        _checked_hints[target] = hints
+    except TypeError:  # not weakly referenceable: plan_for resolves it again, as before
+        pass
     return hints
 
 

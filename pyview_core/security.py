@@ -453,7 +453,8 @@ class UnsafeRedirect(ValueError):
     """A ``push_patch`` / ``push_navigate`` / ``redirect`` target that is not a plain local path."""
 
 
-_ENCODED_CONTROLS = ("%09", "%0a", "%0d")
+# A percent-encoded C0 control character or DEL: ``%00``-``%1f`` or ``%7f``, any case.
+_ENCODED_CONTROL_RE = re.compile(r"%(?:[01][0-9A-Fa-f]|7[Ff])")
 
 
 def check_local_path(path: str) -> str:
@@ -466,11 +467,18 @@ def check_local_path(path: str) -> str:
       (``http:``, ``javascript:``): a URL whose first character is ``/`` has none;
     * not ``//…`` or ``/\\…``: browsers read both as protocol-relative URLs to another host;
     * no ``\\`` anywhere: browsers treat it as ``/`` in http(s) URLs;
-    * no control characters (< 0x20, 0x7f): browsers silently *remove* tab and newlines, so
-      ``/\\t/evil.com`` becomes ``//evil.com``, and CR/LF in a ``Location`` header would split
-      the response;
-    * no ``%09`` / ``%0a`` / ``%0d`` (any case): the same characters after one round of
-      decoding by a proxy, router or client.
+    * no raw control characters (< 0x20, 0x7f) anywhere: browsers silently *remove* tab and
+      newlines, so ``/\\t/evil.com`` becomes ``//evil.com``, and CR/LF in a ``Location`` header
+      would split the response;
+    * no *encoded* control characters (``%00``-``%1f``, ``%7f``, any case; among them ``%09``,
+      ``%0a``, ``%0d``) in the path part, i.e. before the first ``?`` or ``#``: a proxy,
+      router or client that decodes the path once would see the raw character again.
+
+    Encoded control characters in the query string and the fragment are accepted: there they
+    are ordinary data that the receiving view decodes (``/search?q=a%0Ab`` searches for a
+    two-line text), no browser or router turns them into a path, and they cannot split a
+    header while they stay encoded. This is what makes every :func:`build_path` result, which
+    percent-encodes any value, acceptable here.
     """
     if not isinstance(path, str):
         raise UnsafeRedirect(f"unsafe redirect target {path!r}: not a string")
@@ -489,10 +497,13 @@ def check_local_path(path: str) -> str:
     for char in path:
         if ord(char) < 0x20 or ord(char) == 0x7F:
             raise refuse(f"contains the control character {char!r}")
-    lowered = path.lower()
-    for encoded in _ENCODED_CONTROLS:
-        if encoded in lowered:
-            raise refuse(f"contains the encoded control character {encoded!r}")
+    path_part = re.split(r"[?#]", path, maxsplit=1)[0]
+    encoded = _ENCODED_CONTROL_RE.search(path_part)
+    if encoded is not None:
+        raise refuse(
+            f"contains the encoded control character {encoded.group()!r} in its path "
+            "(before '?' or '#'); encode such data as a query parameter instead"
+        )
     return path
 
 
@@ -513,6 +524,10 @@ def build_path(path: str, params: Mapping[str, Any] | None) -> str:
 
     An existing query is kept and the new parameters are appended after it with ``&``; a
     ``#fragment`` stays at the end, where browsers expect it.
+
+    Every value is percent-encoded into the query, so the result always passes
+    :func:`check_local_path` (a value with a newline becomes ``%0A`` after the ``?``), and
+    callers may check the finished target again without refusing legitimate data.
     """
     check_local_path(path)
     if not params:
@@ -530,11 +545,14 @@ def build_path(path: str, params: Mapping[str, Any] | None) -> str:
     if not query:
         return path
     base, hash_sign, fragment = path.partition("#")
-    if "?" not in base:
+    _, question_mark, existing_query = base.partition("?")
+    if not question_mark:
         separator = "?"
-    elif base.endswith(("?", "&")):
+    elif existing_query == "" or existing_query.endswith("&"):
         separator = ""
     else:
+        # Also after a query that ends in "?" ("/x??"): without the "&" the first new key
+        # would be glued onto the last existing field.
         separator = "&"
     return f"{base}{separator}{query}{hash_sign}{fragment}"
 

@@ -20,7 +20,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pyview_core.binding import CallPlan, ParamError, convert, plan_for
+from pyview_core import LiveView, event
+from pyview_core.binding import CallPlan, ParamError, check_annotations, convert, plan_for
 
 if TYPE_CHECKING:  # only for type checkers: the annotation cannot be resolved at run time
     from pyview_core.live_socket import ConnectedLiveViewSocket
@@ -95,6 +96,13 @@ class Range:
 class Item:
     name: str
     qty: int = 1
+
+
+@dataclass
+class BadPaging:
+    """A dataclass whose field annotation is misspelt: a view that takes it must not be defined."""
+
+    page: itn = 1  # noqa: F821 - the typo under test
 
 
 class Color(enum.Enum):
@@ -651,3 +659,223 @@ def test_dataclass_round_trip_through_a_query_string(page, per_page, sort):
 
     query = urlencode({"page": page, "per_page": per_page, "sort": sort})
     assert params_call(PagingLive().handle_params, query) == ("paging", SOCKET, PagingParams(page, per_page, sort))
+
+
+# --------------------------------------------------------------------------- annotations checked at class definition
+
+
+def _view_with_typo(kind: str) -> type:
+    """A view whose ``kind`` handler annotates ``page`` with the typo ``itn``."""
+    if kind == "handle_params":
+
+        class TypoView(LiveView):
+            async def handle_params(self, socket, page: itn = 1):  # noqa: F821
+                pass
+
+    elif kind == "handle_event":
+
+        class TypoView(LiveView):
+            async def handle_event(self, event, socket, page: itn = 1):  # noqa: F821
+                pass
+
+    else:
+
+        class TypoView(LiveView):
+            @event("go")
+            async def go(self, socket, page: itn = 1):  # noqa: F821
+                pass
+
+    return TypoView
+
+
+@pytest.mark.parametrize(("kind", "method"), [
+    ("handle_params", "handle_params"),
+    ("handle_event", "handle_event"),
+    ("@event", "go"),
+])
+def test_a_misspelt_annotation_fails_when_the_view_is_defined(kind, method):
+    with pytest.raises(TypeError) as info:
+        _view_with_typo(kind)
+    assert str(info.value).endswith(
+        f"TypoView.{method}: the annotation of parameter 'page' ('itn') does not resolve: "
+        "name 'itn' is not defined (define the type before the class, or import it)"
+    )
+
+
+def test_an_unresolvable_name_inside_a_generic_is_reported():
+    with pytest.raises(TypeError, match=r"parameter 'ids' \('list\[Itme\]'\) does not resolve: name 'Itme'"):
+
+        class V(LiveView):
+            async def handle_params(self, socket, ids: list[Itme] = ()):  # noqa: F821
+                pass
+
+
+def test_an_invalid_annotation_expression_is_reported():
+    with pytest.raises(TypeError, match=r"V\.handle_params: .*parameter 'n'.* does not resolve: SyntaxError"):
+
+        class V(LiveView):
+            async def handle_params(self, socket, n: "list[int" = 1):  # noqa: F722
+                pass
+
+
+def test_a_misspelt_dataclass_field_fails_when_the_view_is_defined():
+    with pytest.raises(TypeError) as info:
+
+        class V(LiveView):
+            async def handle_params(self, socket, paging: BadPaging):
+                pass
+
+    assert "V.handle_params: the annotation of field 'page' of the dataclass BadPaging ('itn') does not resolve" in str(
+        info.value
+    )
+    with pytest.raises(TypeError, match="field 'page' of the dataclass BadPaging"):
+
+        class W(LiveView):
+            @event
+            async def save(self, socket, pages: list[BadPaging] | None = None):
+                pass
+
+
+def test_a_type_local_to_a_function_is_not_visible():
+    """With ``from __future__ import annotations`` such names are gone once the function returns,
+    so the error must say so now rather than bind raw strings later."""
+    LocalType = int  # noqa: F841 - deliberately only a local name
+
+    with pytest.raises(TypeError, match="name 'LocalType' is not defined"):
+
+        class V(LiveView):
+            async def handle_params(self, socket, n: LocalType = 1):  # noqa: F821
+                pass
+
+
+def test_unannotated_any_and_reserved_parameters_are_accepted():
+    class V(LiveView):
+        async def mount(self, socket: ConnectedLiveViewSocket, session: Sesssion):  # noqa: F821 - not a handler
+            pass
+
+        async def handle_params(self, url: ParseResultT, params: QueryT, socket: ConnectedLiveViewSocket):  # noqa: F821
+            return url, params, socket
+
+        async def handle_event(self, event: EventNameT, payload: PayloadT, socket, extra: Any = None, other=None):  # noqa: F821
+            return event, payload, extra, other
+
+        @event("go")
+        async def go(self, socket: ConnectedLiveViewSocket, to: str, **rest: Any):  # noqa: F821
+            return to, rest
+
+        def helper(self, x: NotAHandler):  # noqa: F821 - not a handler: never bound
+            return x
+
+    view = V()
+    assert params_call(view.handle_params, "a=1")[1] == {"a": ["1"]}
+    assert event_call(view.handle_event, "e", {"extra": "x"}) == ("e", {"extra": "x"}, "x", None)
+    assert event_call(view.go, "go", {"to": "/a", "k": "v"}) == ("/a", {"k": "v"})
+
+
+class _NamespaceView(LiveView):
+    """A type defined in the class body is checked, and binds, from the class namespace."""
+
+    Direction = Literal["asc", "desc"]
+
+    async def handle_params(self, socket, dir: Direction = "asc"):  # noqa: F821 - class namespace
+        return dir
+
+
+def test_types_from_the_class_namespace_resolve_and_convert():
+    assert params_call(_NamespaceView().handle_params, "dir=desc") == "desc"
+    with pytest.raises(ParamError, match=r"'dir': expected Literal\['asc', 'desc'\], got 'up'"):
+        params_call(_NamespaceView().handle_params, "dir=up")
+
+
+def test_inherited_handlers_are_not_checked_again():
+    """A subclass inherits a handler whose type lives in its parent's namespace: defining the
+    subclass works and the handler binds as it does for the parent."""
+
+    class Child(_NamespaceView):
+        pass
+
+    assert params_call(Child().handle_params, "dir=desc") == "desc"
+    with pytest.raises(ParamError):
+        params_call(Child().handle_params, "dir=up")
+
+
+def test_check_annotations_returns_the_resolved_types():
+    async def handler(socket: ConnectedLiveViewSocket, page: int, paging: Optional[PagingParams] = None):  # noqa: F821
+        return page
+
+    assert check_annotations(handler, "handler") == {"page": int, "paging": Optional[PagingParams]}
+
+    async def broken(socket, page: itn):  # noqa: F821
+        return page
+
+    with pytest.raises(TypeError, match=r"^my_module\.broken: the annotation of parameter 'page'"):
+        check_annotations(broken, "my_module.broken")
+
+
+# --------------------------------------------------------------------------- bind, then call
+
+
+def test_arguments_binds_without_calling_the_handler():
+    """A ParamError from ``arguments`` is the client's fault (the values do not fit); the handler
+    runs only afterwards, so a ParamError its own code raises is told apart (a crash)."""
+    calls = []
+
+    async def handler(socket, page: int):
+        calls.append(page)
+        raise ParamError("page", page, "int", "the handler's own bug")
+
+    plan = plan_for(handler)
+    with pytest.raises(ParamError) as info:
+        plan.arguments({"socket": SOCKET}, {"page": "x"})
+    assert (info.value.name, info.value.value) == ("page", "x")
+    args, kwargs = plan.arguments({"socket": SOCKET}, {"page": ["3"]})
+    assert (args, kwargs) == ([], {"socket": SOCKET, "page": 3})
+    assert calls == []  # binding never ran the handler
+    with pytest.raises(ParamError, match="the handler's own bug"):
+        run(handler(*args, **kwargs))
+    assert calls == [3]
+
+
+_CLIENT_ANNOTATIONS = [
+    int, float, bool, str, Any, Optional[int], Literal["a", 1], Color, Level, list[int], set[str],
+    tuple[int, str], tuple[int, ...], dict[str, int], datetime.date, datetime.datetime, uuid.UUID,
+    Decimal, int | str, Annotated[int, "meta"], PagingParams, Optional[User], Range, list[Item],
+]
+
+
+def _handler_of(annotation):
+    """A handler taking one parameter ``v`` annotated with ``annotation`` (built once, so its
+    plan is cached like a real handler's)."""
+
+    async def handler(socket, v):
+        raise AssertionError("arguments() must not call the handler")
+
+    handler.__annotations__ = {"v": annotation}
+    return handler
+
+
+_CLIENT_HANDLERS = [_handler_of(a) for a in _CLIENT_ANNOTATIONS]
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
+    max_leaves=8,
+)
+_client_values = st.one_of(
+    _json,
+    st.sampled_from(["1", "0", "-2", "1.5", "1e999", "true", "", "red", "a", "2024-01-02", str(uuid.UUID(int=7))]),
+    st.lists(st.sampled_from(["1", "x", "", "2024-01-02T03:04"]), max_size=3),
+)
+# the value itself under "v", and sometimes dataclass fields beside it (gathered from the values)
+_field_names = st.sampled_from(["v", "page", "per_page", "sort", "name", "age", "address", "lo", "hi", "qty"])
+
+
+@given(st.sampled_from(_CLIENT_HANDLERS), st.dictionaries(_field_names, _client_values))
+def test_arguments_raises_only_param_error_on_client_values(handler, values):
+    """Whatever a client sends, binding either succeeds or raises a ParamError naming the
+    parameter: any other exception would be reported as a crash of the view, not a bad request."""
+    try:
+        args, kwargs = plan_for(handler).arguments({"socket": SOCKET}, values)
+    except ParamError as exc:
+        assert exc.name.split(".")[0].split("[")[0] == "v", exc
+        return
+    assert args == [] and kwargs["socket"] is SOCKET and set(kwargs) == {"socket", "v"}

@@ -1,6 +1,21 @@
 """The Rendered tree a template produces: the contract with the diff core (DESIGN.md §3)."""
 
+from __future__ import annotations
+
+import copy
+
+import jinja2
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+
+from pyview_core.diff import Differ
+from pyview_core.testing import ClientRendered
 from pyview_templates import Comprehension, DictLoader, Environment, Rendered, Template, join
+
+try:
+    from .strategies import TemplateCase, contexts, template_cases
+except ImportError:  # tests/ is not a package: pytest puts this folder on sys.path
+    from strategies import TemplateCase, contexts, template_cases
 
 
 def test_statics_and_dynamics_split():
@@ -64,10 +79,62 @@ def test_include_and_block_are_nested_nodes():
     assert block.dynamics[0].statics == ("<i>", "</i>")
 
 
-def test_html_is_the_joined_tree():
+def client_html(*trees) -> str:
+    """The HTML the official client's merge (its Python port) shows after receiving ``trees``:
+    the first as the join reply, each later one as a diff. It walks the wire tree on its own,
+    so it shares no code with ``join``."""
+    differ = Differ()
+    client = ClientRendered(differ.join(trees[0]))
+    for tree in trees[1:]:
+        client.merge(differ.diff(tree))
+    return client.html()
+
+
+def test_nested_loops_join_and_merge_to_the_same_html():
     t = Template("{% for a in xs %}{% for b in xs %}{{ a }}{{ b }}{% endfor %};{% endfor %}")
     ctx = {"xs": [1, 2]}
-    assert join(t.tree(ctx)) == t.render(ctx) == "1112;2122;"
+    assert join(t.tree(ctx)) == "1112;2122;"
+    assert client_html(t.tree(ctx)) == "1112;2122;"
+    assert client_html(t.tree(xs=[]), t.tree(ctx)) == "1112;2122;"
+
+
+def _jinja_html(case: TemplateCase, context: dict) -> str | None:
+    """Jinja2's rendering of the case with ``context``, or None when Jinja2 raises."""
+    env = jinja2.Environment(autoescape=True, loader=jinja2.DictLoader(dict(case.templates)))
+    try:
+        return env.from_string(case.source).render(copy.deepcopy(context))
+    except Exception:
+        return None
+
+
+def _ours(case: TemplateCase) -> Template:
+    if case.templates:
+        return Environment(loader=DictLoader(dict(case.templates))).from_string(case.source)
+    return Template(case.source)
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+)
+@given(case=template_cases(), other=contexts())
+def test_what_the_client_shows_is_what_jinja2_renders(case: TemplateCase, other: dict) -> None:
+    """The tree is what reaches the browser: after the join, and after a diff to another
+    context, the page the client assembles from it equals Jinja2's output. A tree with a
+    dynamic in the wrong slot, a lost loop entry or a stale branch fails here, whereas
+    comparing ``join(tree)`` with ``render`` could not (``render`` *is* the joined tree)."""
+    t = _ours(case)
+    shown: list = []
+    for context in (case.context, other):
+        expected = _jinja_html(case, context)
+        if expected is None:
+            event("Jinja2 raises")
+            with pytest.raises(Exception):
+                t.tree(context)
+            continue
+        shown.append(t.tree(context))
+        assert client_html(*shown) == expected, f"after {len(shown)} render(s) of {case!r}"
 
 
 def test_keyed_loop_records_keys():
