@@ -84,7 +84,8 @@ class Outbox:
             try:
                 await send({"type": "websocket.send", "text": text})
             finally:
-                self._bytes -= size
+                if not self.closed:  # close() already released everything
+                    self._bytes -= size
             self.sent_frames += 1
 
     def close(self) -> None:
