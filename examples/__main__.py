@@ -1,8 +1,15 @@
-"""Serve the examples: ``python -m examples`` (http://127.0.0.1:8000)."""
+"""Serve the examples: ``python -m examples`` (http://127.0.0.1:8000), the same as
+``pyview serve examples.app:app``.
+
+``HOST`` and ``PORT`` in the environment choose the address; any further arguments go to
+``pyview serve`` (``python -m examples --reload``, ``--port 8080``, ``--help``).
+"""
 
 import os
+import sys
 
-import uvicorn
+from pyview_core.cli import main
 
 if __name__ == "__main__":
-    uvicorn.run("examples.app:app", host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8000")))
+    host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "8000")
+    sys.exit(main(["serve", "examples.app:app", "--host", host, "--port", port, *sys.argv[1:]]))
