@@ -35,14 +35,22 @@ STATIC_DIR = Path(__file__).parent / "static"
 VENDOR_FILES = ("phoenix.min.js", "phoenix_live_view.min.js")
 
 
+LIVE_SOCKET_PATH = "/live/websocket"
+_RAW_SEND = "pyview.raw_send"  # scope key of the server's own send on the direct path
+
+
 class _LiveSocketEndpoint:
-    """The ASGI endpoint behind ``/live/websocket``: one ``LiveConnection`` per socket."""
+    """The ASGI endpoint behind ``/live/websocket``: one ``LiveConnection`` per socket.
+
+    On the direct path (see ``PyView.__call__``) it writes with the server's own ``send``, which
+    the scope carries past the session middleware's wrapper.
+    """
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await LiveConnection(self.runtime, scope, receive, send).run()
+        await LiveConnection(self.runtime, scope, receive, scope.pop(_RAW_SEND, send)).run()
 
 
 class PyView(Starlette):
@@ -100,15 +108,18 @@ class PyView(Starlette):
             scripts=[*vendor, *scripts, "/static/pyview/app.js"],
             head_html=head_html,
         )
-        self.routes.append(WebSocketRoute("/live/websocket", _LiveSocketEndpoint(self.runtime)))
+        endpoint = _LiveSocketEndpoint(self.runtime)
+        self.routes.append(WebSocketRoute(LIVE_SOCKET_PATH, endpoint))
         self.routes.append(Mount("/static/pyview", app=StaticFiles(directory=STATIC_DIR), name="pyview_static"))
-        self.add_middleware(
-            SessionMiddleware,
-            secret_key=secret,
-            session_cookie="pyview_session",
-            same_site="lax",
-            https_only=production if https_only_cookie is None else https_only_cookie,
-        )
+        session_options = {
+            "secret_key": secret,
+            "session_cookie": "pyview_session",
+            "same_site": "lax",
+            "https_only": production if https_only_cookie is None else https_only_cookie,
+        }
+        self.add_middleware(SessionMiddleware, **session_options)
+        # The live socket's direct path: the session middleware only to read the cookie.
+        self._live_socket_direct = SessionMiddleware(endpoint, **session_options)
         missing = [name for name in VENDOR_FILES if not (STATIC_DIR / "vendor" / name).exists()]
         if missing:
             logger.error(
@@ -125,6 +136,30 @@ class PyView(Starlette):
     @property
     def signer(self) -> TokenSigner:
         return self.runtime.signer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve the app; the live socket skips the middleware stack when nothing but ours is in it.
+
+        Starlette's session and exception middleware wrap every ``send`` of a WebSocket in two
+        more coroutines, for the life of the socket, though neither does anything for one after
+        the handshake (a measurable share of a click's server time). When the app has no user
+        middleware, ``/live/websocket`` therefore reads the session cookie through the session
+        middleware and then talks to the server directly. With user middleware, everything goes
+        through the full stack as usual, so their checks (hosts, authentication) still apply.
+        """
+        if scope["type"] == "websocket" and scope["path"] == LIVE_SOCKET_PATH and self._only_our_middleware():
+            scope["app"] = self
+            scope[_RAW_SEND] = send
+            await self._live_socket_direct(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+    def _only_our_middleware(self) -> bool:
+        return (
+            len(self.user_middleware) == 1
+            and self.user_middleware[0].cls is SessionMiddleware
+            and getattr(self, "max_body_size", None) is None
+        )
 
     def add_live_view(self, path: str, view: type[LiveView], *, live_session: str = "default") -> None:
         """Serve ``view`` at ``path`` (Starlette path syntax, e.g. ``/users/{id:int}``).

@@ -90,6 +90,7 @@ class LiveChannel:
         self._failure: Optional[tuple[BaseException, str]] = None
         self._sent_title: Optional[str] = None
         self._topics: dict[str, None] = {}
+        self._handlers: dict[Optional[str], tuple[Any, Any]] = {}
 
     # --- the actor ------------------------------------------------------------------------------
 
@@ -345,12 +346,13 @@ class LiveChannel:
             else:
                 self._refuse(ref, name, f"reserved event name {name!r}", "reserved")
             return False
-        handler = self._event_handler(name)
-        if handler is None:
+        handler_and_plan = self._event_handler(name)
+        if handler_and_plan is None:
             self._refuse(ref, name, f"{self.view_name} has no handler for event {name!r}", "unknown")
             return False
+        handler, plan = handler_and_plan
         try:
-            args, kwargs = plan_for(handler).arguments({"socket": self.socket, "event": name, "payload": values}, values)
+            args, kwargs = plan.arguments({"socket": self.socket, "event": name, "payload": values}, values)
         except ParamError as exc:  # the payload does not fit the handler's parameters: the client's fault
             self._refuse(ref, name, f"event {name!r}: {exc}", "params")
             return False
@@ -404,7 +406,7 @@ class LiveChannel:
         """Navigation, render, diff; answer ``ref`` (a client push) or push. True when the view ended."""
         socket = self.socket
         try:
-            last = await self._follow_patches()
+            last = await self._follow_patches() if socket.navigation is not None else None
         except PatchRefused as exc:
             reason = f"push_patch to a URL whose params do not convert: {exc}"
             if ref is not None:
@@ -422,10 +424,13 @@ class LiveChannel:
                 self._push_event(key, body)
             self._push([self.join_ref, self.join_ref, self.topic, "phx_close", {}])
             return True
-        await self.runtime.templates.ready(type(self.view))  # development: picks up an edited template
+        templates, view_class = self.runtime.templates, self.route.view
+        if not templates.is_current(view_class):
+            await templates.ready(view_class)  # development: picks up an edited template
+        differ = self.differ
         trees = render_rounds(self._render, socket.context)
-        diff = self.differ.diff(next(trees), self._title_change(), self._take_events())
-        later = [d for d in (self.differ.diff(tree) for tree in trees) if d]
+        diff = differ.diff(next(trees), self._title_change(), self._take_events())
+        later = [extra for extra in map(differ.diff, trees) if extra]
         if ref is not None:
             response: dict[str, Any] = {} if last is None else {"live_patch": {"to": last.to, "kind": last.history}}
             if diff:
@@ -488,13 +493,28 @@ class LiveChannel:
         self.socket.pending_events = []
         return events
 
-    def _event_handler(self, name: str) -> Any:
+    def _event_handler(self, name: str) -> Optional[tuple[Any, Any]]:
+        """The bound handler of client event ``name`` and its call plan, or None.
+
+        Cached per view: by name for ``@event`` methods (the class declares a fixed set), under
+        None for the catch-all ``handle_event`` (so client-chosen names cannot grow the cache).
+        """
+        handlers = self._handlers
+        found = handlers.get(name)
+        if found is not None:
+            return found
         view_class = type(self.view)
         method = view_class.event_method(name)
         if method is not None:
-            return getattr(self.view, method)
+            handler = getattr(self.view, method)
+            found = handlers[name] = (handler, plan_for(handler))
+            return found
         if view_class.handles_events():
-            return self.view.handle_event
+            found = handlers.get(None)
+            if found is None:
+                handler = self.view.handle_event
+                found = handlers[None] = (handler, plan_for(handler))
+            return found
         return None
 
 

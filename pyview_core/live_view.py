@@ -17,6 +17,7 @@ import sys
 import threading
 from functools import lru_cache
 from pathlib import Path
+from types import CoroutineType
 from typing import Any, Callable, ClassVar, Generic, Optional, TypeVar
 from urllib.parse import ParseResult, parse_qs
 
@@ -206,7 +207,7 @@ def bind_handle_params(view: LiveView, socket: Any, url: ParseResult, path_param
 async def invoke(handler: Callable[..., Any], args: list, kwargs: dict) -> Any:
     """Call a bound handler, sync or async."""
     result = handler(*args, **kwargs)
-    if inspect.isawaitable(result):
+    if type(result) is CoroutineType or (result is not None and inspect.isawaitable(result)):
         result = await result
     return result
 

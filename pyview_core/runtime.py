@@ -52,6 +52,8 @@ class Limits:
 class TemplatePolicy(Protocol):
     """How views get their compiled templates (``view_templates.ViewTemplates``)."""
 
+    def is_current(self, view_class: type) -> bool: ...
+
     async def ready(self, view_class: type) -> None: ...
 
 

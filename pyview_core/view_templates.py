@@ -81,6 +81,12 @@ class ViewTemplates:
         # belongs to one event loop, and tests run several apps, each on its own loop.
         self._pending: dict[tuple[type, asyncio.AbstractEventLoop], asyncio.Task[None]] = {}
 
+    def is_current(self, view_cls: type) -> bool:
+        """Whether ``ready(view_cls)`` would return at once (the render path checks this first,
+        so the common case costs no coroutine)."""
+        checked = self._checked.get(view_cls)
+        return checked is not None and (not self.auto_reload or time.monotonic() - checked < self.check_interval)
+
     async def ready(self, view_cls: type) -> None:
         """Make sure ``view_cls``'s compiled template is loaded and current.
 

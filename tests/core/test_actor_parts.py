@@ -164,6 +164,61 @@ def test_outbox_sends_frames_in_order():
     assert [f.split('"')[1] for f in frames] == [str(n) for n in range(50)]
 
 
+class FlakySocket:
+    """An ASGI send that sometimes has to wait (the transport paused), as the script says."""
+
+    def __init__(self, waits: list[bool]) -> None:
+        self.waits = waits
+        self.frames: list[str] = []
+
+    async def send(self, message: dict) -> None:
+        if self.waits and self.waits.pop(0):
+            await asyncio.sleep(0)  # paused: resumed on a later turn of the loop
+            await asyncio.sleep(0)
+        self.frames.append(message["text"])
+
+
+@settings(max_examples=100)
+@given(st.lists(st.booleans(), max_size=40), st.lists(st.integers(0, 3), min_size=1, max_size=40))
+def test_outbox_keeps_order_whether_sends_finish_at_once_or_wait(waits, bursts):
+    """Frames pushed in bursts, some sends waiting: all arrive, in order, none twice."""
+
+    async def scenario() -> list[str]:
+        socket = FlakySocket(list(waits))
+        outbox = Outbox(socket.send, limit=1 << 20, on_overflow=lambda n: pytest.fail("no overflow expected"))
+        writer = asyncio.create_task(outbox.run())
+        n = 0
+        for burst in bursts:
+            for _ in range(burst):
+                outbox.push([None, str(n), "t", "e", {}])
+                n += 1
+            await asyncio.sleep(0)
+        while len(socket.frames) < n:
+            await asyncio.sleep(0)
+        assert outbox.queued_bytes == 0
+        outbox.close()
+        await writer
+        return socket.frames
+
+    frames = run(scenario())
+    assert [f.split('"')[1] for f in frames] == [str(k) for k in range(sum(bursts))]
+
+
+def test_a_send_that_fails_ends_the_writer_with_its_error():
+    async def scenario() -> None:
+        async def gone(message: dict) -> None:
+            raise ConnectionResetError("the peer went away")
+
+        outbox = Outbox(gone, limit=1000, on_overflow=lambda n: None)
+        writer = asyncio.create_task(outbox.run())
+        outbox.push([None, "1", "t", "e", {}])  # does not raise into the view that pushed it
+        with pytest.raises(ConnectionResetError):
+            await writer
+        assert outbox.closed
+
+    run(scenario())
+
+
 def test_outbox_gives_up_on_a_client_that_does_not_read():
     async def scenario() -> tuple[list[int], Outbox, int]:
         socket = StalledSocket(accepted=3)

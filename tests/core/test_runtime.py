@@ -18,6 +18,7 @@ import protocol_views as views
 import pytest
 from protocol_client import OK_EMPTY, Closed, Socket, View, get_page, live, open_socket
 from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from pyview_core import PyView
 from pyview_core.pubsub import InMemoryPubSub
@@ -254,3 +255,32 @@ def test_error_replies_stay_quiet_in_production(caplog):
             assert view.click("nope")[4]["status"] == "error"
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert any("'nope'" in r.getMessage() for r in caplog.records if r.levelno == logging.INFO)
+
+
+# ================================================================================ middleware
+
+
+class RefuseLiveSockets:
+    """A user's middleware that turns WebSockets away (an allowlist, an auth check...)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "websocket":
+            await receive()
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        await self.app(scope, receive, send)
+
+
+def test_user_middleware_still_sees_the_live_socket():
+    """The live socket skips Starlette's stack only when it holds nothing but ours."""
+    app = make_app()
+    app.add_middleware(RefuseLiveSockets)
+    with TestClient(app) as client:
+        page = get_page(client, "/runtime")
+        with pytest.raises(WebSocketDisconnect) as refused:
+            with open_socket(client, page.csrf):
+                pass
+        assert refused.value.code == 1008
