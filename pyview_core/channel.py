@@ -19,9 +19,11 @@ every topic (one failure does not skip the rest), then call the view's ``disconn
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import traceback
 from collections.abc import Coroutine
+from types import CoroutineType
 from typing import Any, Callable, Optional
 from urllib.parse import ParseResult, urlparse
 
@@ -356,8 +358,10 @@ class LiveChannel:
         except ParamError as exc:  # the payload does not fit the handler's parameters: the client's fault
             self._refuse(ref, name, f"event {name!r}: {exc}", "params")
             return False
-        try:
-            await invoke(handler, args, kwargs)  # anything else it raises, ParamError included, is a crash
+        try:  # anything else it raises, ParamError included, is a crash
+            result = handler(*args, **kwargs)
+            if type(result) is CoroutineType or (result is not None and inspect.isawaitable(result)):
+                await result
         except UnknownEvent as exc:  # a catch-all handle_event saying "not mine"
             self._refuse(ref, name, str(exc), "unknown")
             return False
@@ -428,8 +432,16 @@ class LiveChannel:
         if not templates.is_current(view_class):
             await templates.ready(view_class)  # development: picks up an edited template
         differ = self.differ
+        title = socket.live_title
+        if title is not None and title != self._sent_title:
+            self._sent_title = title
+        else:
+            title = None
+        events = socket.pending_events
+        if events:
+            socket.pending_events = []
         trees = render_rounds(self._render, socket.context)
-        diff = differ.diff(next(trees), self._title_change(), self._take_events())
+        diff = differ.diff(next(trees), title, events or None)
         later = [extra for extra in map(differ.diff, trees) if extra]
         if ref is not None:
             response: dict[str, Any] = {} if last is None else {"live_patch": {"to": last.to, "kind": last.history}}

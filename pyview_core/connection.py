@@ -284,7 +284,8 @@ class LiveConnection:
         except JoinRefused as refused:
             self._reply(join_ref, ref, topic, "error", {"reason": refused.reason})
             return
-        channel = LiveChannel(self.runtime, self.push, self.forget, topic, join_ref, route)
+        assert self.outbox is not None  # joins arrive after the socket was accepted
+        channel = LiveChannel(self.runtime, self.outbox.push, self.forget, topic, join_ref, route)
         self.channels[topic] = channel
         session = {k: v for k, v in self.cookie_session.items() if k != "_csrf"}
         actor = channel.start(ref, url, path_params, session)

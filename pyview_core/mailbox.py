@@ -30,7 +30,7 @@ class MailboxClosed(Exception):
 class Mailbox(Generic[M]):
     """A FIFO with one consumer, a soft bound for waiting producers and a hard bound for the rest."""
 
-    __slots__ = ("_items", "_getter", "_putters", "capacity", "window", "closed")
+    __slots__ = ("_items", "_getter", "_putters", "_loop", "capacity", "window", "closed")
 
     def __init__(self, capacity: int = 1024, window: Optional[int] = None) -> None:
         if capacity < 1:
@@ -41,6 +41,9 @@ class Mailbox(Generic[M]):
         self._items: deque[M] = deque()
         self._getter: Optional[asyncio.Future[None]] = None
         self._putters: deque[asyncio.Future[None]] = deque()
+        # The loop of the first wait, kept: asking for the running loop costs a getpid() syscall
+        # (fork detection) on every call, and the consumer waits once per message.
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
         self.capacity = capacity
         self.window = window
         self.closed = False
@@ -82,7 +85,10 @@ class Mailbox(Generic[M]):
         while not self._items:
             if self.closed:
                 raise MailboxClosed()
-            getter = asyncio.get_running_loop().create_future()
+            loop = self._loop
+            if loop is None:
+                loop = self._loop = asyncio.get_running_loop()
+            getter = loop.create_future()
             self._getter = getter
             try:
                 await getter
