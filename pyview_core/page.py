@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
-from pyview_templates import Template, TemplateSyntaxError
+from pyview_templates import Template, TemplateNotFound, TemplateSyntaxError
 from pyview_templates.tree import join
 
 from .binding import ParamError
@@ -121,6 +121,8 @@ def report_error(exc: BaseException, what: str) -> None:
     """Log an error where the developer looks: the one-line form first, then the details."""
     if isinstance(exc, TemplateSyntaxError):
         logger.error("%s: %s\n%s", what, short_error(exc), exc)  # str() has the line and caret; the parser's traceback is noise
+    elif isinstance(exc, TemplateNotFound):
+        logger.error("%s: %s", what, short_error(exc))  # where it looked is in the message; our frames are noise
     else:
         logger.error("%s: %s", what, short_error(exc), exc_info=exc)
 

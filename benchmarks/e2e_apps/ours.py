@@ -12,10 +12,12 @@ never a deployment).
 
 from __future__ import annotations
 
+import os
 from typing import TypedDict
 
 from examples.counter.counter import CounterLiveView
 from pyview_core import InfoEvent, LiveView, LiveViewSocket, PyView, event, is_connected
+from pyview_core.runtime import Limits
 
 SECRET_KEY = "e2e-benchmark-secret-not-for-production-01234567"  # 48 characters
 TOPIC = "e2e:fanout"
@@ -41,6 +43,9 @@ class BroadcastLiveView(LiveView[BroadcastContext]):
         socket.context["count"] = event.payload
 
 
-app = PyView(secret_key=SECRET_KEY)
+# E2E_INFO_BATCH=1 turns off the rendering of queued handle_info messages together (for the
+# coalescing measurement in benchmarks/README.md); the default is the runtime's own.
+_info_batch = os.environ.get("E2E_INFO_BATCH")
+app = PyView(secret_key=SECRET_KEY, limits=Limits(info_batch=int(_info_batch)) if _info_batch else None)
 app.add_live_view("/counter", CounterLiveView)
 app.add_live_view("/broadcast", BroadcastLiveView)
