@@ -440,7 +440,13 @@ class CodeGenerator:
         body = self.node(item.body, inner, "for")
         body.stmts[:0] = init
         key = self.expr(item.key, inner, lineno) if item.key is not None else None
-        other = self.node(item.else_body, scope, "if") if item.else_body is not None else None
+        other = None
+        if item.else_body is not None:
+            # As in Jinja2, `else` (`empty`) runs in a scope of its own, opened in the enclosing
+            # scope (so `loop` there is an outer loop's): its `set`s never leak out of the `for`.
+            else_scope, else_init = self._enter_scope(scope, item.else_body)
+            other = self.node(item.else_body, else_scope, "if")
+            other.stmts[:0] = else_init
         statics, fp, entry = body.statics, fingerprint("for", body.fp), body.entry
         shape = ("for", fp, other.fp if other else None)
         stream_ops = ""
@@ -493,9 +499,11 @@ class CodeGenerator:
             value = self.expr(item.expr, scope, item.lineno)
             return [f"setattr_ns({obj}, {item.attr!r}, {value}){self._mark(item.lineno)}"]
         assert isinstance(item, n.SetBlock)
-        code = self.node(item.body, scope, "set")
+        # The body of `{% set x %}…{% endset %}` is a scope of its own too (Jinja2: frame.inner()).
+        inner, init = self._enter_scope(scope, item.body)
+        code = self.node(item.body, inner, "set")
         target = self._assign_name(item.target, scope)
-        return code.stmts + [f"{target} = Markup(join({code.expr})){self._mark(item.lineno)}"]
+        return init + code.stmts + [f"{target} = Markup(join({code.expr})){self._mark(item.lineno)}"]
 
     def _enter_scope(self, parent: _Scope, body: list[n.Stmt], scope: _Scope | None = None) -> tuple[_Scope, list[str]]:
         """A new scope for ``body``, and the statements that initialise the names it assigns.
@@ -523,13 +531,17 @@ class CodeGenerator:
         return stmts
 
     def _assign_name(self, name: str, scope: _Scope) -> str:
-        """The Python local a ``set`` in this scope writes (it never leaks out of a loop or with)."""
+        """The Python local a ``set`` in this scope writes (it never leaks out of its scope).
+
+        Every scope but the template's top level is opened by :meth:`_enter_scope`, which
+        declares (and initialises, at the start of the scope) each name a ``set`` in it
+        assigns; a name declared here instead would be bound only where the ``set`` runs.
+        """
         if name in scope.names:
             return scope.names[name]
         if scope.parent is None:
             return self.root_name(name)
-        py = scope.names[name] = self.fresh(f"l_{name}_")
-        return py
+        raise AssertionError(f"'set {name}' in a scope that did not declare it")  # pragma: no cover
 
     def _include(self, item: n.Include, scope: _Scope) -> _Code:
         name = self._constant_name(item.template, item.lineno, item.column, "include")
@@ -769,7 +781,8 @@ class _InTemplate:
 
 
 def _assigned_names(body: list) -> list[str]:
-    """Names assigned by ``set`` in this scope: in ``if`` branches too, not in nested loops/with/blocks."""
+    """Names assigned by ``set`` in this scope: in ``if`` branches too; not in the scopes nested in
+    it (a ``for`` body or its ``else``, a ``with`` body, a ``{% set %}…{% endset %}`` body, a block)."""
     names: list[str] = []
     for item in body:
         if isinstance(item, n.Set):

@@ -6,7 +6,10 @@ templates render without raising in Jinja2 and exercise real output instead of
 error paths.  Names in scope (context names, ``{% set %}`` names, ``with``
 names, loop variables, ``loop``) are tracked the way Jinja2 scopes them, so
 scoping rules are exercised too (a ``set`` inside a loop does not leak, a
-``with`` opens a scope, ``loop`` in a ``for``'s ``else`` is the outer loop...).
+``with`` opens a scope, so do a ``for``'s ``else`` and a ``{% set %}...{% endset %}``
+body, ``loop`` in a ``for``'s ``else`` is the outer loop...).  Names a ``set`` wrote
+are printed more often afterwards, so a ``set`` that leaks out of its scope (or a
+local it leaves unbound) shows in the output.
 
 Entry points:
 
@@ -25,7 +28,7 @@ Entry points:
 * :func:`minimize_case` -- delta debugging of a failing case (hypothesis
   shrinks these templates slowly and not far).
 
-``Gen`` has a few class attributes (``P_FOR_ELSE``, ``P_WS``,
+``Gen`` has a few class attributes (``P_FOR_ELSE``, ``P_SET_IN_ELSE``, ``P_WS``,
 ``P_TEXT_BEFORE_EXTENDS``, ``LATE_SET``, ``BLOCKS_INSIDE_FOR_WITH``) that switch a construct off,
 to hunt for other bugs while a known one is open, or to stop generating a
 Jinja2 quirk once it is declared a deliberate difference.
@@ -290,6 +293,7 @@ _NONZERO_LIT = st.sampled_from([1, 2, 3, 5, 7, -2, -3, 10])
 class Gen:
     # probabilities of a few constructs (class attributes so a bug hunt can switch one off)
     P_FOR_ELSE = 0.35  # `{% for %}...{% else %}` (or `{% empty %}` with extras)
+    P_SET_IN_ELSE = 0.6  # that `else` starts with a `{% set %}` (scoped to the `else`, as in Jinja2)
     P_TEXT_BEFORE_EXTENDS = 0.1  # text/comment before `{% extends %}` (Jinja2 prints it)
     P_WS = 0.12  # whitespace control `-` on each side of each tag
     # a `{% set x %}` in a frame (the top level, a loop or with body) after a for/with body nested
@@ -308,6 +312,9 @@ class Gen:
         self.used_parts: set[str] = set()
         # (frame, name): `name` was read inside a for/with body nested in `frame`
         self.nested_refs: set[tuple[int, str]] = set()
+        # names some `set` has written so far (in any scope): later nodes print them more often,
+        # so a `set` that leaks out of its scope, or a local left unbound, changes the output
+        self.written: list[str] = []
         self.budget = 25  # number of nodes left, keeps templates small
 
     # -- small helpers --------------------------------------------------
@@ -746,8 +753,11 @@ class Gen:
             (1, lambda: self.comment()),
             (1, lambda: self.raw()),
             (2, lambda: self.set_stmt(scope)),
+            (1 if deep else 0, lambda: self.set_block_stmt(scope, depth)),
+            (3 if self.written else 0, lambda: self.output(self.ref(self.choice(sorted(set(self.written))), scope))),
             (3 if deep else 0, lambda: self.if_stmt(scope, depth)),
             (3 if deep else 0, lambda: self.for_stmt(scope, depth)),
+            (1 if deep and self.P_FOR_ELSE and self.P_SET_IN_ELSE else 0, lambda: self.for_stmt(scope, depth, scope_probe=True)),
             (1 if deep else 0, lambda: self.with_stmt(scope, depth)),
             (1 if self.allow_include else 0, lambda: self.include()),
         ]
@@ -765,10 +775,10 @@ class Gen:
         content = content.replace("endraw", "end raw")
         return self.tag("raw") + content + self.tag("endraw")
 
-    def set_stmt(self, scope: Scope) -> str:
+    def set_stmt(self, scope: Scope, shadow_p: float = 0.3) -> str:
         # either a set-pool name (fixed type) or shadowing a name in scope with its own type
         shadow = [n for n, t in scope.names.items() if t in (INT, STR, LINT, BOOL)]
-        if shadow and self.chance(0.3):
+        if shadow and self.chance(shadow_p):
             name = self.choice(sorted(shadow))
             t = scope.names[name]
         else:
@@ -785,7 +795,23 @@ class Gen:
             t = SET_POOL[name]
         e = self.expr(t, scope, 2)
         scope.names[name] = t
+        self.written.append(name)
         return self.tag(f"set {name} = {e.code}")
+
+    def set_block_stmt(self, scope: Scope, depth: int) -> str:
+        """`{% set name %}...{% endset %}`: the body is a frame of its own (its sets stay in it);
+        `name` (a str: the body's markup) is assigned in this frame after the body."""
+        body = self.body(scope.child(root=False), depth + 1, max_nodes=3)
+        frame = scope.frames[-1]
+        candidates = {n for n, t in scope.names.items() if t == STR} | {n for n, t in SET_POOL.items() if t == STR}
+        # Jinja2 quirk (see set_stmt): not a name the body (or an earlier nested body) read
+        free = sorted(n for n in candidates if self.LATE_SET or (frame, n) not in self.nested_refs)
+        if not free:
+            return ""
+        name = self.choice(free)
+        scope.names[name] = STR
+        self.written.append(name)
+        return self.tag(f"set {name}") + body + self.tag("endset")
 
     def if_stmt(self, scope: Scope, depth: int) -> str:
         # `{% if %}`/`{% elif %}` parse their test without inline-if (Jinja's parse_tuple(with_condexpr=False))
@@ -809,8 +835,16 @@ class Gen:
         e = self.expr(t, scope, 2)
         return e, t
 
-    def for_stmt(self, scope: Scope, depth: int) -> str:
-        e, t = self.iterable(scope)
+    def for_stmt(self, scope: Scope, depth: int, scope_probe: bool = False) -> str:
+        """A for loop, maybe with an `else`; ``scope_probe``: with an `else` that sets a name
+        which is printed after the loop (a check that the `else` scope holds its sets)."""
+        has_else = scope_probe or self.chance(self.P_FOR_ELSE)
+        if has_else and self.chance(0.4 if scope_probe else 0.25):
+            # the `else` runs only when nothing is iterated: sometimes make sure it runs
+            e = self.choice([E("[]", LINT), E("()", LINT), E("''", STR), E("{}", DICT)])
+            t = e.t
+        else:
+            e, t = self.iterable(scope)
         body_scope = scope.child(root=False)
         body_scope.loops += 1
         elem = ITERABLE_ELEM[t]
@@ -824,10 +858,19 @@ class Gen:
             body_scope.names[target] = elem
         out = [self.tag(f"for {target} in " + self.wrap(e, P_OR))]
         out.append(self.body(body_scope, depth + 1, min_nodes=1))
-        if self.chance(self.P_FOR_ELSE):
-            # `else`/`empty` runs in the enclosing frame: `loop` is the outer loop there
+        if has_else:
+            # `else`/`empty` is a frame of its own inside the enclosing one (not the loop's):
+            # `loop` there is the outer loop, and its sets do not leak out of the `for`
             out.append(self.tag("empty" if self.extras and self.chance(0.5) else "else"))
-            out.append(self.body(scope.child(), depth + 1))
+            else_scope = scope.child(root=False)
+            # often a `set` first, preferably of a name the enclosing scope has, read after the `for`
+            written = len(self.written)
+            first = self.set_stmt(else_scope, shadow_p=0.7) if scope_probe or self.chance(self.P_SET_IN_ELSE) else ""
+            out.append(first + self.body(else_scope, depth + 1))
+            out.append(self.tag("endfor"))
+            if len(self.written) > written and (scope_probe or self.chance(0.7)):
+                out.append(self.output(self.ref(self.written[written], scope)))
+            return "".join(out)
         out.append(self.tag("endfor"))
         return "".join(out)
 

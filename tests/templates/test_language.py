@@ -211,6 +211,108 @@ def test_scoping_and_whitespace_like_jinja2(src, ctx, parts):
     assert env.from_string(src).render(ctx) == expected
 
 
+# A for's `else` is a scope of its own (Jinja2: frame.inner() of the enclosing frame, not of the
+# loop's): a `set` there is seen in the rest of the `else` and nowhere else; `loop` there is an
+# outer loop's. So is the body of `{% set x %}…{% endset %}`.
+ELSE_SCOPE_CASES = {
+    # the set is in an inner loop's else that does not run: reading the name after it must not fail
+    "set in a nested else that does not run": (
+        "{% for x in xs %}{% for y in ys %}{% else %}{% set t = 2 %}{% endfor %}{{ t }}{% endfor %}",
+        {"t": "T", "xs": [1], "ys": [1]},
+    ),
+    "set in a nested else that runs": (
+        "{% for x in xs %}{% for y in ys %}{% else %}{% set t = 2 %}{% endfor %}{{ t }}{% endfor %}",
+        {"t": "T", "xs": [1, 2], "ys": []},
+    ),
+    "set in a top-level else does not leak": (
+        "{% for y in ys %}{% else %}{% set t = 2 %}{% endfor %}{{ t }}",
+        {"t": "T", "ys": []},
+    ),
+    "set in else over a top-level set": (
+        "{% set t = 1 %}{% for y in ys %}{% else %}{% set t = 2 %}{{ t }}{% endfor %}{{ t }}",
+        {"ys": []},
+    ),
+    "else reads the outer value until its set": (
+        "{% for y in ys %}{% set t = 3 %}{% else %}{{ t }}{% set t = 2 %}{{ t }}{% endfor %}{{ t }}",
+        {"t": "T", "ys": []},
+    ),
+    "set in an if inside else": (
+        "{% for y in ys %}{% else %}{% if ys is defined %}{% set t = 2 %}{% endif %}{{ t }}{% endfor %}{{ t }}",
+        {"t": "T", "ys": []},
+    ),
+    "else shadows a loop variable of the outer loop": (
+        "{% for x in xs %}{% for y in ys %}{% else %}{% set x = 9 %}{{ x }}{% endfor %}{{ x }}{% endfor %}",
+        {"xs": [1, 2], "ys": []},
+    ),
+    "loop in else is the outer loop": (
+        "{% for x in xs %}{% for y in ys %}{% else %}{% set t = loop.index %}{{ t }}{% endfor %}{{ t }};{% endfor %}",
+        {"t": "T", "xs": [1, 2], "ys": []},
+    ),
+    "nested elses": (
+        "{% for y in ys %}{% else %}{% for z in ys %}{% else %}{% set t = 2 %}{{ t }}{% endfor %}{{ t }}"
+        "{% endfor %}{{ t }}",
+        {"t": "T", "ys": []},
+    ),
+    "a loop inside else sees the else's set": (
+        "{% for y in ys %}{% else %}{% set y = 3 %}{% for z in [1] %}{{ y }}{% endfor %}{% endfor %}{{ y }}",
+        {"y": "Y", "ys": []},
+    ),
+    "set in else inside with": (
+        "{% with a = 1 %}{% for y in ys %}{% else %}{% set a = 2 %}{{ a }}{% endfor %}{{ a }}{% endwith %}",
+        {"ys": []},
+    ),
+    "set in else of a filtered loop": (
+        "{% for y in ys if y %}{% else %}{% set t = 2 %}{{ t }}{% endfor %}{{ t }}",
+        {"t": "T", "ys": [0]},
+    ),
+    "set block in else": (
+        "{% for y in ys %}{% else %}{% set t %}<{{ t }}>{% endset %}{{ t }}{% endfor %}{{ t }}",
+        {"t": "T", "ys": []},
+    ),
+    "set inside a set block does not leak": (
+        "{% set t %}{{ u }}{% set u = 3 %}{{ u }}{% endset %}{{ u }}|{{ t }}",
+        {"u": "U"},
+    ),
+    "set inside a set block in a loop": (
+        "{% for x in xs %}{% set b %}{% if x %}{% set t = x %}{% endif %}{{ t }}{% endset %}{{ t }}{{ b }};{% endfor %}",
+        {"t": "T", "xs": [1, 0]},
+    ),
+    "set block assigning its own name from inside": (
+        "{% set t %}{% set t = 3 %}{{ t }}{% endset %}{{ t }}",
+        {"t": "T"},
+    ),
+}
+ELSE_SCOPE_PARTS = {"p.html": "[{{ t }}]"}
+ELSE_SCOPE_CASES["include sees the else's set, not after it"] = (
+    "{% for x in xs %}{% for y in ys %}{% else %}{% set t = 4 %}{% include 'p.html' %}{% endfor %}"
+    "{% include 'p.html' %}{% endfor %}",
+    {"t": "T", "xs": [1], "ys": []},
+)
+
+
+@pytest.mark.parametrize("src, ctx", list(ELSE_SCOPE_CASES.values()), ids=list(ELSE_SCOPE_CASES))
+def test_for_else_and_set_block_scopes_like_jinja2(src, ctx):
+    expected = jinja2.Environment(autoescape=True, loader=jinja2.DictLoader(ELSE_SCOPE_PARTS)).from_string(src).render(ctx)
+    assert Environment(loader=DictLoader(ELSE_SCOPE_PARTS)).from_string(src).render(ctx) == expected
+
+
+@pytest.mark.parametrize(
+    "src, ctx",
+    [pytest.param(*case, id=name) for name, case in ELSE_SCOPE_CASES.items() if "{% else %}" in case[0] and "{% if" not in case[0]],
+)
+def test_ibis_empty_has_the_scope_of_else(src, ctx):
+    """`{% empty %}` is the for's `else`, scope included."""
+    expected = jinja2.Environment(autoescape=True, loader=jinja2.DictLoader(ELSE_SCOPE_PARTS)).from_string(src).render(ctx)
+    ibis = src.replace("{% else %}", "{% empty %}")
+    assert Environment(loader=DictLoader(ELSE_SCOPE_PARTS)).from_string(ibis).render(ctx) == expected
+
+
+def test_the_reported_for_else_reproductions():
+    nested = "{% for x in xs %}{% for y in ys %}{% else %}{% set t = 2 %}{% endfor %}{{ t }}{% endfor %}"
+    assert Template(nested).render(t="T", xs=[1], ys=[1]) == "T"  # was UnboundLocalError
+    assert Template("{% for y in ys %}{% else %}{% set t = 2 %}{% endfor %}{{ t }}").render(t="T", ys=[]) == "T"  # was '2'
+
+
 def test_render_errors_in_a_parent_template_name_the_parent():
     env = Environment(loader=DictLoader({
         "base.html": "<main>\n{{ 1 // zero }}\n{% block b %}{% endblock %}</main>",
