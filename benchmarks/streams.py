@@ -10,8 +10,9 @@ The workload is a "live log" page: a heading with the latest value and a log con
 every step appends one line ``{"id": n, "text": "sqrt(n) = ..."}``.
 
 * ours:       the log is a ``pyview_core.Stream``; a step is ``stream.insert(line)`` +
-              ``Template.tree(ctx)`` + ``Differ.diff_json(tree)`` (diff + orjson encoding): what
-              the server does per event. After a render the stream holds nothing, so the cost
+              ``render_rounds`` (``Template.tree(ctx)``, one round for one insert) +
+              ``Differ.diff_json(tree)`` (diff + orjson encoding): what the channel does per
+              event. Once its diff is made the stream holds nothing, so the cost
               and the memory of a step should not depend on how many lines were delivered.
               A second variant inserts with ``limit=-1000`` as the live-output example does
               (informational).
@@ -100,17 +101,29 @@ class Log(Protocol):
 class OursLog:
     """Our server-side state for one view of the page: the Stream, the context, the Differ."""
 
-    def __init__(self, template: Any, Stream: type, Differ: type, limit: int | None = None) -> None:
+    def __init__(self, template: Any, Stream: type, Differ: type, limit: int | None = None,
+                 render_rounds: Callable | None = None) -> None:
         self.template = template
+        self.render_rounds = render_rounds
         self.stream = Stream(name="lines")
         self.ctx: dict[str, Any] = {"latest": "", "lines": self.stream}
         self.differ = Differ()
         self.limit = limit
         self._encode = getattr(self.differ, "diff_json", None) or self._diff_then_dumps
 
+    def _render(self) -> Any:
+        return self.template.tree(self.ctx)
+
+    def _trees(self) -> Any:
+        """The trees the channel diffs for one event (older checkouts: one render that drains)."""
+        if self.render_rounds is None:
+            return (self._render(),)
+        return self.render_rounds(self._render, self.ctx)
+
     def join(self) -> dict[str, Any]:
         """The first render; the payload is sent and forgotten, so the view does not keep it."""
-        return self.differ.join(self.template.tree(self.ctx))
+        (joined,) = [self.differ.join(tree) for tree in self._trees()]  # nothing pending: one tree
+        return joined
 
     def _diff_then_dumps(self, tree: Any) -> bytes:
         import orjson
@@ -121,7 +134,9 @@ class OursLog:
         """One event: insert the line, render, diff, encode. Returns the wire bytes."""
         self.stream.insert(line, limit=self.limit)
         self.ctx["latest"] = line["text"]
-        return self._encode(self.template.tree(self.ctx))
+        for tree in self._trees():  # one insert: one tree, one diff
+            encoded = self._encode(tree)
+        return encoded
 
     def deliver(self, first: int, count: int) -> None:
         """``count`` real events, lines ``first`` .. ``first + count - 1``."""
@@ -163,7 +178,11 @@ class Sides:
         from pyview_core.diff import Differ
         from pyview_templates import Template
 
-        self.Stream, self.Differ = Stream, Differ
+        try:
+            from pyview_core.stream import render_rounds
+        except ImportError:  # a checkout from before render rounds: the render drains the stream
+            render_rounds = None
+        self.Stream, self.Differ, self.render_rounds = Stream, Differ, render_rounds
         self.ours_t = Template(OURS_SRC)
         self.peer_t = IbisTemplate(PEER_SRC)
         self.calc_diff = calc_diff
@@ -173,7 +192,7 @@ class Sides:
 
     def ours(self, n: int, limit: int | None = None) -> OursLog:
         """Our view after n real insert + render + diff cycles (lines 1..n)."""
-        log = OursLog(self.ours_t, self.Stream, self.Differ, limit)
+        log = OursLog(self.ours_t, self.Stream, self.Differ, limit, self.render_rounds)
         log.join()
         log.deliver(1, n)
         return log
@@ -195,7 +214,7 @@ def check_ours(sides: Sides, *, steps: int = 5, limit: int | None = None) -> lis
     from pyview_core.testing.client import ClientRendered
 
     problems = []
-    log = OursLog(sides.ours_t, sides.Stream, sides.Differ, limit)
+    log = OursLog(sides.ours_t, sides.Stream, sides.Differ, limit, sides.render_rounds)
     client = ClientRendered(orjson.loads(orjson.dumps(log.join())))
     lines = [log_line(n) for n in range(1, steps + 1)]
     for i, line in enumerate(lines):

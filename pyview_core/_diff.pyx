@@ -14,10 +14,16 @@ Phoenix's model, as a pure function of (what the client holds, new tree):
 
 What the Differ keeps between renders is the previous tree itself: its
 fingerprints, the statics tuples shared with the compiled template, and the
-already-escaped dynamic strings (minus stream rows, which it empties from the
-tree it was given once they are encoded: the client owns them from then on). Those are immutable snapshots of the page, so
+already-escaped dynamic strings. Those are immutable snapshots of the page, so
 a user mutating ``socket.context`` lists in place cannot corrupt the next
 diff, and nothing is copied.
+
+Stream comprehensions are the exception: once encoded, their rows belong to
+the client, so the kept tree holds an empty placeholder in their place. The
+Differ never changes the tree it is given (the caller may render it to HTML,
+log it or diff it again), so it keeps a copy of only the path from the root
+to each stream: a tree without streams is kept as given, and the walk pays
+one integer comparison per comprehension to know (see ``_kept_tree``).
 """
 
 cimport cython
@@ -170,10 +176,19 @@ cdef class Differ:
 
     cdef object _prev
     cdef dict _stream_refs
+    # Stream comprehensions met so far, and for this walk: id(comprehension) -> what the kept
+    # tree holds instead (a placeholder for a stream; for a loop with streams in its entries,
+    # a copy whose entries hold the replacements). Filled only when a tree has streams.
+    cdef Py_ssize_t _streams
+    cdef dict _replaced
+    cdef dict _placeholders  # fingerprint -> the empty Comprehension kept for a stream
 
     def __cinit__(self):
         self._prev = None
         self._stream_refs = {}
+        self._streams = 0
+        self._replaced = {}
+        self._placeholders = {}
 
     @property
     def joined(self) -> bool:
@@ -183,8 +198,11 @@ cdef class Differ:
         """The full wire tree (the ``rendered`` of a join reply)."""
         if type(tree) is not Rendered:
             raise _bad_dynamic(tree, "the tree")
+        cdef Py_ssize_t before = self._streams
+        if self._replaced:
+            self._replaced.clear()  # what a walk that raised left: ids of objects maybe gone
         out = self._full_node(<Rendered>tree, True)
-        self._prev = tree
+        self._prev = tree if self._streams == before else self._kept_tree(tree)
         _add_top(out, title, events)
         return out
 
@@ -196,15 +214,76 @@ cdef class Differ:
             raise RuntimeError("Differ.diff() before join(): the client has no tree to patch")
         cdef Rendered prev = <Rendered>self._prev
         cdef Rendered new = <Rendered>tree
+        cdef Py_ssize_t before = self._streams
+        if self._replaced:
+            self._replaced.clear()  # what a walk that raised left: ids of objects maybe gone
         if prev.fingerprint != new.fingerprint:
             out = self._full_node(new, True)
         else:
             out = self._diff_node(prev, new)
             if out is None:
                 out = {}
-        self._prev = tree
+        self._prev = tree if self._streams == before else self._kept_tree(tree)
         _add_top(out, title, events)
         return out
+
+    # --- the kept tree (only when the tree has streams) ---------------------------------------
+
+    cdef object _kept_tree(self, Rendered tree):
+        """``tree`` with every stream replaced by its placeholder, sharing all the rest."""
+        kept = self._strip(tree)
+        self._replaced.clear()
+        return kept
+
+    cdef object _strip(self, object d):
+        """What the kept tree holds for ``d``. Comprehensions are never searched: the walk
+        registered every one that held a stream (itself or in its entries) in ``_replaced``,
+        so only the nodes outside loops are visited here."""
+        cdef type t = type(d)
+        if t is Comprehension:
+            return self._replaced.get(id(d), d)
+        if t is not Rendered:
+            return d
+        cdef list dyn = (<Rendered>d).dynamics
+        cdef list kept = self._strip_list(dyn)
+        if kept is dyn:
+            return d
+        return Rendered((<Rendered>d).fingerprint, (<Rendered>d).statics, kept)
+
+    cdef list _strip_list(self, list dyn):
+        """``dyn`` itself, or a copy with the kept replacement of each dynamic that differs."""
+        cdef list kept = None
+        cdef Py_ssize_t i, n = len(dyn)
+        cdef object x, y
+        for i in range(n):
+            x = dyn[i]
+            if type(x) is str:
+                continue
+            y = self._strip(x)
+            if y is not x:
+                if kept is None:
+                    kept = list(dyn)
+                kept[i] = y
+        return dyn if kept is None else kept
+
+    cdef void _replace_loop(self, Comprehension c) except *:
+        """Streams were met in the entries of loop ``c``: register its copy for the kept tree."""
+        cdef list entries = c.entries
+        cdef list kept = list(entries)
+        cdef Py_ssize_t i
+        for i in range(len(entries)):
+            kept[i] = self._strip_list(<list>entries[i])
+        self._replaced[id(c)] = Comprehension(c.fingerprint, c.statics, kept, c.keys)
+
+    cdef void _replace_stream(self, Comprehension c) except *:
+        """Stream ``c`` was encoded: its rows belong to the client now. The kept tree gets an
+        empty comprehension in its place (the next render's operations are diffed against
+        nothing, as a stream always is)."""
+        placeholder = self._placeholders.get(c.fingerprint)
+        if placeholder is None:  # one per loop: nothing ever changes a placeholder
+            placeholder = self._placeholders[c.fingerprint] = Comprehension(c.fingerprint, c.statics, [])
+        self._replaced[id(c)] = placeholder
+        self._streams += 1
 
     def join_json(self, tree, title=None, events=None) -> bytes:
         return orjson.dumps(self.join(tree, title, events))
@@ -250,6 +329,7 @@ cdef class Differ:
     cdef dict _full_comp(self, Comprehension c):
         cdef list entries = c.entries
         cdef Py_ssize_t i, n = len(entries), width = len(c.statics) - 1
+        cdef Py_ssize_t before = self._streams
         cdef dict k = {}
         for i in range(n):
             k[_key(i)] = self._full_entry(entries[i], width)
@@ -257,7 +337,9 @@ cdef class Differ:
         cdef dict out = {_S: c.statics, _K: k}
         if c.stream is not None:
             out[_STREAM] = self._stream(c.stream)
-            del entries[:]  # sent; the kept tree must not hold stream rows
+            self._replace_stream(c)
+        elif self._streams != before:
+            self._replace_loop(c)
         return out
 
     # --- diffs (the client has the same fingerprint at this position) ----------------------------
@@ -318,17 +400,22 @@ cdef class Differ:
         if new.stream is not None:
             ops = new.stream
             if n == 0 and not ops.inserts and not ops.deletes and not ops.reset:
+                self._replace_stream(new)
                 return None
             k = {}
             for i in range(n):
                 k[_key(i)] = self._full_entry(entries[i], width)
             k[_KC] = n
-            del entries[:]  # sent; the kept tree must not hold stream rows
-            return {_K: k, _STREAM: self._stream(ops)}
+            out = {_K: k, _STREAM: self._stream(ops)}
+            self._replace_stream(new)
+            return out
+        cdef Py_ssize_t before = self._streams
         if new.keys is not None and old.keys is not None:
             k = self._diff_keyed(old, new, width)
         else:
             k = self._diff_by_index(old.entries, entries, width)
+        if self._streams != before:
+            self._replace_loop(new)
         if k is None:
             return None
         return {_K: k}

@@ -40,7 +40,8 @@ def iter_(value: Any) -> Iterable:
 
 # A live stream (``pyview_core.Stream``) is recognised by this method, so that this package never
 # imports the core. It returns the pending ``(dom_id, item)`` rows and their ``StreamOps`` and
-# forgets them: after a render, the stream holds nothing.
+# keeps them: rendering is pure, so a tree built for a log or a test (or one whose diff fails)
+# takes nothing away. The core forgets the operations once the diff carrying them is produced.
 STREAM_PROTOCOL = "__pyview_stream__"
 
 
@@ -51,7 +52,8 @@ class StreamRows(list):
 
 
 def stream_iter_(value: Any) -> Iterable:
-    """The iterable of a two-name loop (``for dom_id, item in x``): a stream yields its pending rows."""
+    """The iterable of a two-name loop (``for dom_id, item in x``): a stream yields its pending rows
+    (without consuming them)."""
     take = getattr(type(value), STREAM_PROTOCOL, None)
     if take is None:
         return iter_(value)

@@ -10,6 +10,7 @@ import pytest
 
 from pyview_core.diff import Differ, StreamOps, single_root
 from pyview_templates import Comprehension, DictLoader, Environment, Rendered, Template
+from pyview_templates.tree import join
 
 
 def wire(obj):
@@ -306,13 +307,93 @@ def test_state_size_is_bounded_by_the_last_tree():
 
 
 def test_stream_rows_are_not_kept_after_encoding():
+    """The client owns stream rows once they are sent: a view that has delivered a long log must
+    not hold its last batch of rows until the next render (the tree it was given may be dropped)."""
+    import gc
+
     d = Differ()
-    tree = stream_tree([["songs-1", "A" * 1000]], StreamOps("songs", [("songs-1", -1, None, False)]))
+    big = "A" * 100_000
+    tree = stream_tree([["songs-1", big]], StreamOps("songs", [("songs-1", -1, None, False)]))
     d.join(tree)
-    assert tree.dynamics[0].entries == []
+    assert tree.dynamics[0].entries == [["songs-1", big]]  # the caller's tree is left as it was
+    del tree
+    gc.collect()
+    # Nothing holds the row any more: the Differ kept a placeholder, not the comprehension.
+    assert not [r for r in gc.get_referrers(big) if isinstance(r, list)]
     tree = stream_tree([["songs-2", "B"]], StreamOps("songs", [("songs-2", -1, None, False)]))
     assert d.diff(tree)["0"]["k"]["0"] == {"0": "songs-2", "1": "B"}
-    assert tree.dynamics[0].entries == []
+
+
+NESTED = Template(
+    "<h1>{{ title }}</h1>"
+    "{% for g in groups %}<section>{{ g.name }}"
+    '{% if g.open %}<ul id="{{ g.name }}" phx-update="stream">'
+    '{% for dom_id, r in g.rows %}<li id="{{ dom_id }}">{{ r.v }}</li>{% endfor %}</ul>{% endif %}'
+    "</section>{% endfor %}"
+)
+
+
+class Rows:
+    """A minimal object speaking the stream protocol (what ``pyview_core.Stream`` implements)."""
+
+    def __init__(self, name, values, first=0):
+        self.name, self.values, self.first = name, values, first
+
+    def __pyview_stream__(self):
+        rows = [(f"{self.name}-{i}", {"v": v}) for i, v in enumerate(self.values, self.first)]
+        return rows, StreamOps(self.name, [(dom_id, -1, None, False) for dom_id, _ in rows])
+
+
+def snapshot(tree):
+    """A deep, independent description of a tree (to compare before/after a diff)."""
+    if isinstance(tree, Rendered):
+        return ("R", tree.fingerprint, tree.statics, [snapshot(d) for d in tree.dynamics])
+    if isinstance(tree, Comprehension):
+        ops = tree.stream
+        return ("C", tree.fingerprint, tree.statics, [[snapshot(d) for d in e] for e in tree.entries], tree.keys,
+                None if ops is None else (ops.name, list(ops.inserts), list(ops.deletes), ops.reset))
+    return tree
+
+
+def nested_context(title, open_b, b_values):
+    return {"title": title, "groups": [
+        {"name": "a", "open": True, "rows": Rows("a", ["a1", "a2"])},
+        {"name": "b", "open": open_b, "rows": Rows("b", b_values)},
+        {"name": "c", "open": False, "rows": Rows("c", [])},
+    ]}
+
+
+def test_the_differ_never_changes_the_tree_it_is_given():
+    """A tree may be logged, re-rendered to HTML or diffed again after the Differ saw it: join and
+    diff leave every node, entry and stream operation of it as it was."""
+    trees = [NESTED.tree(nested_context(t, open_b, values)) for t, open_b, values in [
+        ("one", True, ["b1"]), ("two", True, ["b2", "b3"]), ("two", False, []), ("three", True, ["b4"]),
+    ]]
+    before = [snapshot(t) for t in trees]
+    html = [join(t) for t in trees]
+    d = Differ()
+    d.join(trees[0])
+    for t in trees[1:]:
+        d.diff(t)
+    assert [snapshot(t) for t in trees] == before
+    assert [join(t) for t in trees] == html
+
+
+def test_streams_nested_in_loops_and_branches_send_their_rows_every_time():
+    """With placeholders kept instead of the given stream comprehensions, every later render still
+    diffs correctly: each stream's rows go out exactly once per render, other text only on change."""
+    d = Differ()
+    d.join(NESTED.tree(nested_context("one", True, ["b1"])))
+    out = wire(d.diff(NESTED.tree(nested_context("one", True, ["b2"]))))
+    assert out == {"1": {"k": {
+        "0": {"1": {"1": {"k": {"0": {"0": "a-0", "1": "a1"}, "1": {"0": "a-1", "1": "a2"}, "kc": 2},
+                          "stream": ["0", [["a-0", -1, None, False], ["a-1", -1, None, False]], []]}}},
+        "1": {"1": {"1": {"k": {"0": {"0": "b-0", "1": "b2"}, "kc": 1},
+                          "stream": ["1", [["b-0", -1, None, False]], []]}}},
+        "kc": 3,
+    }}}
+    out = wire(d.diff(NESTED.tree(nested_context("two", True, []))))
+    assert out["0"] == "two" and "1" in out["1"]["k"]["0"] and "1" not in out["1"]["k"]
 
 
 def test_unhashable_loop_key_is_a_located_error():
@@ -329,3 +410,34 @@ def test_unhashable_keys_in_a_hand_built_tree_fall_back_to_positions():
     d = Differ()
     d.join(tree("a"))
     assert wire(d.diff(tree("b"))) == {"0": {"k": {"0": {"0": "b"}, "kc": 1}}}
+
+
+SECTIONS = Template(
+    '{% for g in groups key g.name %}<section id="{{ g.name }}">'
+    '<ul id="u-{{ g.name }}" phx-update="stream">'
+    '{% for dom_id, r in g.rows %}<li id="{{ dom_id }}">{{ r.v }}</li>{% endfor %}</ul></section>{% endfor %}'
+)
+
+
+def test_streams_in_the_rows_of_a_keyed_loop_survive_moves():
+    """Kept loop entries hold stream placeholders: a later move (km) still diffs against them,
+    and the client keeps each container's rows where its section goes."""
+    from pyview_core.testing.client import ClientRendered
+
+    def groups(order, new_rows, first=0):
+        return {"groups": [{"name": n, "rows": Rows(n, new_rows.get(n, []), first)} for n in order]}
+
+    d = Differ()
+    first = SECTIONS.tree(groups(["a", "b"], {"a": ["a0"], "b": ["b0"]}))
+    client = ClientRendered(d.join(first))
+    moved = SECTIONS.tree(groups(["b", "a"], {"a": ["x"]}, first=1))
+    before = snapshot(moved)
+    out = wire(d.diff(moved))
+    assert snapshot(moved) == before
+    assert out["0"]["k"]["km"] is True  # the sections moved, nothing re-sent but a's new row
+    client.merge(out)
+    assert client.html() == (
+        '<section id="b"><ul id="u-b" phx-update="stream"><li id="b-0">b0</li></ul></section>'
+        '<section id="a"><ul id="u-a" phx-update="stream"><li id="a-0">a0</li><li id="a-1">x</li></ul></section>'
+    )
+    assert out["0"]["k"]["0"] == 1  # b: moved, unchanged (its stream had nothing to send)
