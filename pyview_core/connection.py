@@ -69,6 +69,7 @@ class LiveConnection:
             await self._send({"type": "websocket.close", "code": 1008})  # before accept: HTTP 403
             return
         await self._send({"type": "websocket.accept"})
+        self.runtime.sockets.opened()
         loop = asyncio.get_running_loop()
         self._last_seen = loop.time()
         self.outbox = Outbox(self._send, self.runtime.limits.outbox_bytes, self._on_overflow)
@@ -100,6 +101,7 @@ class LiveConnection:
                     logger.exception("WebSocket %s task failed", task.get_name())
         if self._close_code is not None:
             await self._send_close(self._close_code)
+        self.runtime.sockets.closed()
         logger.debug("WebSocket finished: every view stopped and torn down")
 
     def _refusal(self) -> Optional[str]:

@@ -146,6 +146,9 @@ async def _finish(coro: Coroutine[Any, Any, Any], waiting: Any) -> None:
                 if waiting is None:  # a bare yield: give the loop one turn
                     await asyncio.sleep(0)
                 else:
+                    # What a task does with a future its coroutine yields: take over the wait (an
+                    # asyncio future refuses a second await while still marked as blocking).
+                    waiting._asyncio_future_blocking = False
                     await waiting
             except BaseException as exc:
                 waiting = coro.throw(exc)

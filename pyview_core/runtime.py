@@ -7,6 +7,7 @@ to it: a connection, a channel or a page needs only this object (and can be test
 
 from __future__ import annotations
 
+import gc
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Optional, Protocol
@@ -49,6 +50,36 @@ class Limits:
                 raise ValueError(f"Limits.{name} must be a positive number of seconds, got {value!r}")
 
 
+class SocketSweeper:
+    """Counts open live sockets and collects the garbage closed ones leave behind.
+
+    A closed socket leaves reference cycles (the server's protocol objects, parsers, views), and
+    they are mostly old enough to sit in the collector's oldest generation, which Python scans only
+    rarely (and ``pyview serve`` raises the thresholds further, for render speed). After a wave of
+    disconnects that memory would stay taken, and the next wave would grow the process again.
+    So once as many sockets have closed since the last collection as are still open (and at least
+    ``minimum``), the last one to close runs a full collection: its cost is spread over the
+    sockets that made the garbage, and memory comes back after a crowd leaves.
+    """
+
+    def __init__(self, minimum: int = 100) -> None:
+        self.minimum = minimum
+        self.open = 0
+        self.closed_since_collection = 0
+        self.collections = 0
+
+    def opened(self) -> None:
+        self.open += 1
+
+    def closed(self) -> None:
+        self.open -= 1
+        self.closed_since_collection += 1
+        if self.closed_since_collection >= max(self.minimum, self.open):
+            self.closed_since_collection = 0
+            self.collections += 1
+            gc.collect()
+
+
 class TemplatePolicy(Protocol):
     """How views get their compiled templates (``view_templates.ViewTemplates``)."""
 
@@ -68,6 +99,7 @@ class Runtime:
     limits: Limits = field(default_factory=Limits)
     development: bool = True
     allowed_origins: Optional[list[str]] = None
+    sockets: SocketSweeper = field(default_factory=SocketSweeper)
     _warned: set[tuple[str, str, str]] = field(default_factory=set, repr=False)
 
     def warn_refusal(self, view: str, event: str, reason: str, kind: str) -> None:

@@ -10,13 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from async_runner import run
 from pyview_core.mailbox import Mailbox, MailboxClosed
 from pyview_core.outbox import Outbox
 from pyview_core.tasks import OwnerClosed, TaskOwner
 
 
-def run(coro: Any) -> Any:
-    return asyncio.run(coro)
 
 
 # ================================================================================ mailbox
@@ -165,7 +164,8 @@ def test_outbox_sends_frames_in_order():
 
 
 class FlakySocket:
-    """An ASGI send that sometimes has to wait (the transport paused), as the script says."""
+    """An ASGI send that sometimes has to wait, as uvicorn's does while the transport is paused
+    (``await writable.wait()``, resumed by ``resume_writing`` on a later turn of the loop)."""
 
     def __init__(self, waits: list[bool]) -> None:
         self.waits = waits
@@ -173,8 +173,9 @@ class FlakySocket:
 
     async def send(self, message: dict) -> None:
         if self.waits and self.waits.pop(0):
-            await asyncio.sleep(0)  # paused: resumed on a later turn of the loop
-            await asyncio.sleep(0)
+            writable = asyncio.Event()
+            asyncio.get_running_loop().call_soon(writable.set)
+            await writable.wait()
         self.frames.append(message["text"])
 
 
@@ -194,6 +195,9 @@ def test_outbox_keeps_order_whether_sends_finish_at_once_or_wait(waits, bursts):
                 n += 1
             await asyncio.sleep(0)
         while len(socket.frames) < n:
+            if writer.done():
+                writer.result()  # the writer died: raise its error here
+                pytest.fail("the writer stopped before sending everything")
             await asyncio.sleep(0)
         assert outbox.queued_bytes == 0
         outbox.close()
@@ -330,3 +334,27 @@ def test_a_task_that_ignores_cancellation_does_not_hang_teardown(caplog):
 
     run(scenario())
     assert "ignored its cancellation" in caplog.text
+
+
+# ================================================================================ socket sweeper
+
+
+def test_the_sweeper_collects_once_as_many_sockets_closed_as_are_open(monkeypatch):
+    from pyview_core import runtime
+
+    collections: list[int] = []
+    monkeypatch.setattr(runtime.gc, "collect", lambda: collections.append(1))
+    sweeper = runtime.SocketSweeper(minimum=3)
+    for _ in range(10):
+        sweeper.opened()
+    for _ in range(4):
+        sweeper.closed()  # 4 closed, 6 open: not yet
+    assert collections == []
+    sweeper.closed()
+    sweeper.closed()  # 6 closed, 4 open
+    assert collections == [1]
+    for _ in range(3):
+        sweeper.closed()  # 3 more (the minimum), 1 open
+    assert collections == [1, 1]
+    sweeper.closed()
+    assert sweeper.open == 0 and collections == [1, 1]  # 1 closed since: below the minimum

@@ -284,3 +284,15 @@ def test_user_middleware_still_sees_the_live_socket():
             with open_socket(client, page.csrf):
                 pass
         assert refused.value.code == 1008
+
+
+def test_closed_sockets_leave_no_garbage_behind(sockets_finished):
+    """A crowd that leaves gives its memory back without anyone calling the collector."""
+    app = make_app()
+    app.runtime.sockets.minimum = 1
+    with TestClient(app) as client:
+        with live(client, "/runtime?tag=swept") as (sock, view):
+            assert view.click("inc")[4]["status"] == "ok"
+        views.wait_until(lambda: "socket finished" in views.RUNTIME_LOG)
+        assert app.runtime.sockets.collections >= 1
+        assert views.VIEW_REFS["swept"]() is None

@@ -7,6 +7,7 @@ import asyncio
 import signal
 
 import httpx
+from async_runner import run
 from conftest import start_server
 from phx_client import LiveClient
 
@@ -23,7 +24,7 @@ def test_a_graceful_shutdown_closes_sockets_for_reconnection_and_tears_views_dow
                 await asyncio.wait_for(client._reader, 30)  # type: ignore[arg-type]
             return [client.closed_code for client in clients]
 
-        codes = asyncio.run(scenario())
+        codes = run(scenario())
         assert server.proc.wait(timeout=30) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal it handled
     finally:
         if server.proc.poll() is None:

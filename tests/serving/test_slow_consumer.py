@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import httpx
 import orjson
+from async_runner import run
 from conftest import Server
 from phx_client import _CONTAINER, _CSRF, LiveClient
 from websockets.asyncio.client import connect
@@ -92,7 +93,7 @@ def test_a_client_that_stops_reading_is_closed_and_costs_bounded_memory(server: 
         return {"line": line, "before": before, "during": during, "rss_before": rss_before, "rss_peak": rss_peak,
                 "rss_after": rss_after, "still_open": still_open}
 
-    result = asyncio.run(scenario())
+    result = run(scenario())
     assert "limit 4194304" in result["line"]
     mib = 1024 * 1024
     grown = result["rss_peak"] - result["rss_before"]

@@ -6,10 +6,10 @@ socket of the slow view keeps answering heartbeats while its handler runs (measu
 process of its own); and once everyone has disconnected, the server's memory is back to within
 10% of where it started.
 
-Where it "started" is after a warm-up round in which 1,000 views connect and leave: CPython's
-allocator keeps the arenas it grew at the first peak (the objects are freed; a few long-lived
-ones pin their arenas), so only a second round can tell a leak from the allocator's high-water
-mark. The RSS of the fresh process is printed beside it.
+Where it "started" is after a warm-up round in which 1,000 views connect, get a few broadcasts
+and leave: CPython's allocator keeps the arenas it grew at the first peak (the objects are freed,
+but a few long-lived ones pin their arenas), so only a second round can tell a leak from the
+allocator's high-water mark. The RSS of the fresh process is printed beside it.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import httpx
+from async_runner import run
 from conftest import Server
 from phx_client import LiveClient
 
@@ -30,6 +31,7 @@ VIEWS = 1000
 BROADCASTS = 300
 EVERY = 0.1
 CONNECT_CONCURRENCY = 50
+WARM_UP_BROADCASTS = 20
 
 
 class Tally:
@@ -39,6 +41,13 @@ class Tally:
         self.count = self.last = self.errors = 0
         self.backwards = 0
         self.done = asyncio.Event()
+        self._progress = asyncio.Event()
+
+    async def reached(self, count: int) -> None:
+        """Wait until the view has counted ``count`` messages."""
+        while self.count < count:
+            self._progress.clear()
+            await self._progress.wait()
 
     def join(self, rendered: dict) -> None:
         self.count, self.last, self.errors = int(rendered["0"]), int(rendered["1"]), int(rendered["2"])
@@ -53,6 +62,7 @@ class Tally:
             self.last = last
         self.count = int(payload.get("0", self.count))
         self.errors = int(payload.get("2", self.errors))
+        self._progress.set()
         if self.count >= BROADCASTS:
             self.done.set()
 
@@ -83,7 +93,13 @@ def test_thousand_views_soak(server: Server):
     async def scenario() -> dict:
         async with httpx.AsyncClient(timeout=60) as http:
             rss_fresh = server.rss()
-            for client in await connect_all(http, [Tally() for _ in range(VIEWS)]):  # the warm-up round
+            # The warm-up round: everyone connects, a few broadcasts go round, everyone leaves.
+            warm_tallies = [Tally() for _ in range(VIEWS)]
+            warm_clients = await connect_all(http, warm_tallies)
+            warm_conductor = await LiveClient(server.base, "/conductor").open(http)
+            assert (await warm_conductor.click("start", {"n": WARM_UP_BROADCASTS, "every": EVERY}))["status"] == "ok"
+            await asyncio.wait_for(asyncio.gather(*(t.reached(WARM_UP_BROADCASTS) for t in warm_tallies)), timeout=60)
+            for client in [*warm_clients, warm_conductor]:
                 await client.close()
             await _wait_for_no_views(http, server.base)
             rss_start = server.rss()
@@ -117,7 +133,7 @@ def test_thousand_views_soak(server: Server):
             "rss_connected": rss_connected, "rss_end_of_run": rss_end_of_run, "rss_after": rss_after, "elapsed": elapsed,
         }
 
-    result = asyncio.run(scenario())
+    result = run(scenario())
     tallies = result["tallies"]
     assert [t.count for t in tallies] == [BROADCASTS] * VIEWS  # every message handled by every view
     assert sum(t.errors for t in tallies) == 0  # none lost or reordered on the way to handle_info
