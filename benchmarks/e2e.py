@@ -1175,8 +1175,12 @@ class FanoutRun:
     errors: list[str] = field(default_factory=list)
 
 
-async def fanout(server: Server, n: int, m: int, offer_deflate: bool) -> FanoutRun:
-    """N views subscribed to one topic; view 0 clicks ``bump`` M times; until all N hold M."""
+async def fanout(server: Server, n: int, m: int, offer_deflate: bool, unpaced: bool = False) -> FanoutRun:
+    """N views subscribed to one topic; view 0 clicks ``bump`` M times; until all N hold M.
+
+    Paced (the default), each bump waits for the previous one's reply; ``unpaced`` sends all M at
+    once, so broadcasts arrive faster than the views render them (what coalescing is for).
+    """
     res = FanoutRun(server.name, n, m)
     clients = [LeanClient(server.port, path="/broadcast", offer_deflate=offer_deflate, echo=server.echo)
                for _ in range(n)]
@@ -1228,7 +1232,8 @@ async def fanout(server: Server, n: int, m: int, offer_deflate: bool) -> FanoutR
                 i += 1
                 state["i"] = i
                 if i < m:
-                    send(i)
+                    if not unpaced:
+                        send(i)
                 else:
                     state["done"] = clock()
 
@@ -1236,7 +1241,8 @@ async def fanout(server: Server, n: int, m: int, offer_deflate: bool) -> FanoutR
         clicker.proto.on_lost = fail
         gc.collect()
         cpu0, srv0, t0 = time.process_time(), server.cpu_seconds(), clock()
-        send(0)
+        for i in range(m if unpaced else 1):
+            send(i)
         try:
             await asyncio.wait_for(all_done, BROADCAST_TIMEOUT_S)
         except Exception as exc:  # noqa: BLE001 - timeout or a lost connection: report, do not hang
@@ -1264,7 +1270,7 @@ def section_broadcast(servers: list[Server], args: argparse.Namespace, report: "
     for srv in servers:
         if not srv.alive():
             continue
-        res = run(fanout(srv, args.views, args.broadcasts, args.offer_deflate))
+        res = run(fanout(srv, args.views, args.broadcasts, args.offer_deflate, args.broadcast_unpaced))
         report.runs.append(asdict(res))
         if res.errors:
             log(f"  ERROR {srv.name} broadcast: {res.errors[0]}")
@@ -1280,7 +1286,8 @@ def section_broadcast(servers: list[Server], args: argparse.Namespace, report: "
              f"{v.client_cpu_s:.2f}", f"{v.client_cpu_us_per_delivery:.1f}",
              f"{100 * v.client_cpu_s / v.wall_s:.0f}", f"{v.pushes_min} / {v.pushes_mean:.1f}"]
             for k, v in results.items()]
-    report.table(f"broadcast: {args.views:,} subscribed views, {args.broadcasts} broadcasts "
+    pacing = "sent all at once" if args.broadcast_unpaced else "each after the previous reply"
+    report.table(f"broadcast: {args.views:,} subscribed views, {args.broadcasts} broadcasts {pacing} "
                  f"({args.views * args.broadcasts:,} deliveries)", header, rows, numeric={1, 2, 3, 4, 5, 6})
     report.data["broadcast"] = {k: asdict(v) for k, v in results.items()}
     o, p = results.get("ours"), results.get("peer")
@@ -1489,6 +1496,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--p99-peer-crowd", action="store_true", help="p99: also load pyview-web with our crowd")
     ap.add_argument("--views", type=int, default=None, help="broadcast and memory: views (default 1000)")
     ap.add_argument("--broadcasts", type=int, default=None, help="broadcast: messages (default 100)")
+    ap.add_argument("--broadcast-unpaced", action="store_true",
+                    help="broadcast: send every bump at once instead of after the previous reply (views fall "
+                         "behind: what coalescing queued handle_info messages is for; compare with "
+                         "E2E_INFO_BATCH=1 in the environment, which turns it off on our side)")
     ap.add_argument("--gc-heap", type=int, default=60_000, help="gc: long-lived objects beside the build (default 60,000)")
     ap.add_argument("--gc-rounds", type=int, default=None, help="gc: rounds over the settings (default 9)")
     ap.add_argument("--client", choices=sorted(CLIENTS), default="lean",
