@@ -655,16 +655,11 @@ class LeanClient(Client):
         write = proto.transport.write
         return lambda i: write(frames[i])
 
-    async def clicks(self, k: int, ready: "Barrier | None") -> None:
-        proto = self.proto
-        topic = self.topic
-        send = self.sender([click_frame(ref, topic).encode() for ref in range(2, k + 2)])
-        prefixes = [tuple(p.encode() for p in reply_prefixes(ref)) for ref in range(2, k + 2)]
-        lat = self.latencies
-        clock = time.perf_counter
-        echo = self.echo
-        done: asyncio.Future = asyncio.get_running_loop().create_future()
-        state = {"i": 0, "t0": 0.0, "bad": 0}
+    def _reply_counter(self, k: int, prefixes: list, state: dict, done: asyncio.Future,
+                       next_click: Callable[[int], None]) -> Callable[[bytes], None]:
+        """The ``on_text`` of a click run: recognise reply i by its prefix, record its latency
+        (from ``state["t0"]``) and whether it was ok, then ``next_click(i + 1)`` or finish."""
+        lat, clock, echo = self.latencies, time.perf_counter, self.echo
 
         def on_text(msg: bytes) -> None:
             i = state["i"]
@@ -682,8 +677,24 @@ class LeanClient(Client):
                 if not done.done():
                     done.set_result(None)
                 return
+            next_click(i)
+
+        return on_text
+
+    async def clicks(self, k: int, ready: "Barrier | None") -> None:
+        proto = self.proto
+        topic = self.topic
+        send = self.sender([click_frame(ref, topic).encode() for ref in range(2, k + 2)])
+        prefixes = [tuple(p.encode() for p in reply_prefixes(ref)) for ref in range(2, k + 2)]
+        clock = time.perf_counter
+        done: asyncio.Future = asyncio.get_running_loop().create_future()
+        state = {"i": 0, "t0": 0.0, "bad": 0}
+
+        def next_click(i: int) -> None:
             state["t0"] = clock()
             send(i)
+
+        on_text = self._reply_counter(k, prefixes, state, done, next_click)
 
         def on_lost(exc: BaseException) -> None:
             if not done.done():
@@ -716,9 +727,7 @@ class LeanClient(Client):
         topic = self.topic
         send = self.sender([click_frame(ref, topic).encode() for ref in range(2, k + 2)])
         prefixes = [tuple(p.encode() for p in reply_prefixes(ref)) for ref in range(2, k + 2)]
-        lat = self.latencies
         clock = time.perf_counter
-        echo = self.echo
         loop = asyncio.get_running_loop()
         done: asyncio.Future = loop.create_future()
         state = {"i": 0, "t0": 0.0, "bad": 0, "start": 0.0}
@@ -736,23 +745,7 @@ class LeanClient(Client):
             else:
                 loop.call_at(due, fire, i)
 
-        def on_text(msg: bytes) -> None:
-            i = state["i"]
-            if i >= k or not msg.startswith(prefixes[i]):
-                return
-            now = clock()
-            lat.append(now - state["t0"])
-            if not echo and not _ok(msg):
-                state["bad"] += 1
-            i += 1
-            state["i"] = i
-            if i == k:
-                self.t_end = now
-                self.last_reply = msg
-                if not done.done():
-                    done.set_result(None)
-                return
-            schedule(i)
+        on_text = self._reply_counter(k, prefixes, state, done, schedule)
 
         def on_lost(exc: BaseException) -> None:
             if not done.done():
