@@ -25,7 +25,7 @@ from .live_view import LiveView
 from .page import PageConfig, RootLayout, default_layout, render_page
 from .pubsub import InMemoryPubSub, PubSub
 from .routing import LiveRouter
-from .runtime import Limits, Runtime, view_identity
+from .runtime import Limits, Runtime
 from .security import TokenSigner, origin_allowed, resolve_secret
 from .view_templates import ViewTemplates
 
@@ -133,10 +133,6 @@ class PyView(Starlette):
         """The app's pub/sub backend (in-memory unless ``pubsub=`` was given)."""
         return self.runtime.pubsub
 
-    @property
-    def signer(self) -> TokenSigner:
-        return self.runtime.signer
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve the app; the live socket skips the middleware stack when nothing but ours is in it.
 
@@ -179,12 +175,3 @@ class PyView(Starlette):
             return await render_page(runtime, config, request, route)
 
         self.routes.append(Route(path, dead_render, methods=["GET"], name=f"live:{path}"))
-
-    def client_scripts(self) -> list[str]:
-        """Script URLs of the page, in order: the client bundles, the user's scripts, our bootstrap."""
-        return list(self.page_config.scripts)
-
-    @staticmethod
-    def view_identity(view: type) -> str:
-        """How a session token names its view class."""
-        return view_identity(view)

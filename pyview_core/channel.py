@@ -19,11 +19,9 @@ every topic (one failure does not skip the rest), then call the view's ``disconn
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import traceback
 from collections.abc import Coroutine
-from types import CoroutineType
 from typing import Any, Callable, Optional
 from urllib.parse import ParseResult, urlparse
 
@@ -82,13 +80,10 @@ class LiveChannel:
         self.jobs = TaskOwner(f"{self.view_name} on {topic}", runtime.limits.stop_timeout)
         self.socket: ConnectedLiveViewSocket = ConnectedLiveViewSocket(self)
         self.differ = Differ()
-        self.url: ParseResult = urlparse("/")
-        self.closed = False  # no more messages are accepted
         self.task: Optional[asyncio.Task[None]] = None
         self._push = push
         self._forget = forget
-        self._joined = False
-        self._join_ref_pending: Any = None
+        self._join_ref: Any = None  # the ref of the join while it is not answered yet
         self._failure: Optional[tuple[BaseException, str]] = None
         self._sent_title: Optional[str] = None
         self._topics: dict[str, None] = {}
@@ -98,32 +93,37 @@ class LiveChannel:
 
     def start(self, ref: Any, url: ParseResult, path_params: dict[str, Any], session: dict[str, Any]) -> "asyncio.Task[None]":
         """Start the actor: join (mount, params, first render), then serve the mailbox."""
-        self._join_ref_pending = ref
+        self._join_ref = ref
         self.task = asyncio.get_running_loop().create_task(self._run(ref, url, path_params, session), name=f"pyview {self.topic}")
         return self.task
 
     def deliver(self, message: tuple) -> None:
         """Queue a client message (from the socket reader, which must not wait); a full mailbox stops the view."""
-        if not self.mailbox.offer(message) and not self.mailbox.closed:
+        if not self.mailbox.offer(message):
+            self._overflowed("the client sends faster than the view handles events")
+
+    def _overflowed(self, overflowing: str) -> None:
+        """A producer that must not wait found the mailbox full: the view fails (unless ending anyway)."""
+        if not self.mailbox.closed:
             self.fail(MailboxOverflow(
                 f"{self.view_name} on {self.topic}: {len(self.mailbox)} messages waiting (limit "
-                f"{self.mailbox.capacity}); the client sends faster than the view handles events"
+                f"{self.mailbox.capacity}); {overflowing}"
             ), "mailbox")
 
     def stop(self) -> None:
         """End the view from outside (client closed, left, joined again): the actor tears down."""
-        self.closed = True
-        self.mailbox.close()
-        if self.task is not None and not self.task.done():
-            self.task.cancel()
+        self._end()
         self._forget(self)
 
     def fail(self, error: BaseException, where: str) -> None:
         """End the view because of ``error`` outside its handlers (a job, an overflow): the client
         gets ``phx_error`` and rejoins with a fresh mount."""
-        if self.closed or self._failure is not None:
-            return
-        self._failure = (error, where)
+        if not self.mailbox.closed:  # not ending already
+            self._failure = (error, where)
+            self._end()
+
+    def _end(self) -> None:
+        """Stop intake and interrupt the actor, which then tears down."""
         self.mailbox.close()
         if self.task is not None and not self.task.done():
             self.task.cancel()
@@ -141,7 +141,7 @@ class LiveChannel:
         except Exception as exc:
             if exc.__traceback__ is not None:  # drop this frame: it runs on, holding the channel
                 exc.__traceback__ = exc.__traceback__.tb_next
-            self._crashed(exc, "join" if not self._joined else "handler")
+            self._crashed(exc, "join" if self._join_ref is not None else "handler")
         finally:
             await self._teardown()
 
@@ -177,14 +177,13 @@ class LiveChannel:
         # Logged: the frames' locals (the view, its state) are no longer needed, even if a log
         # handler keeps the record and its traceback.
         traceback.clear_frames(error.__traceback__)
-        if not self._joined:
-            self._reply(self._join_ref_pending, {"reason": "join crashed"}, "error")
+        if self._join_ref is not None:
+            self._answer_join({"reason": "join crashed"}, "error")
         else:
             self._push([self.join_ref, self.join_ref, self.topic, "phx_error", {"reason": "channel_crash"}])
 
     async def _teardown(self) -> None:
         """Stop intake, cancel and await jobs and timers, unsubscribe everything, then ``disconnect``."""
-        self.closed = True
         self._forget(self)
         self.mailbox.close()
         self.mailbox.clear()
@@ -217,11 +216,8 @@ class LiveChannel:
 
     def on_pubsub(self, topic: str, message: Any) -> None:
         """Pub/sub callback: queue ``InfoEvent(topic, message)`` without blocking the publisher."""
-        if not self.mailbox.offer((INFO, InfoEvent(topic, message))) and not self.mailbox.closed:
-            self.fail(MailboxOverflow(
-                f"{self.view_name} on {self.topic}: {len(self.mailbox)} messages waiting (limit "
-                f"{self.mailbox.capacity}); pub/sub on {topic!r} outpaces handle_info"
-            ), "mailbox")
+        if not self.mailbox.offer((INFO, InfoEvent(topic, message))):
+            self._overflowed(f"pub/sub on {topic!r} outpaces handle_info")
 
     async def post_info(self, event: InfoEvent) -> None:
         """``await socket.send_info``: wait while the mailbox is past its producer window.
@@ -280,6 +276,11 @@ class LiveChannel:
     def _reply(self, ref: Any, response: dict, status: str = "ok") -> None:
         self._push([self.join_ref, ref, self.topic, "phx_reply", {"status": status, "response": response}])
 
+    def _answer_join(self, response: dict, status: str = "ok") -> None:
+        """Reply to the join (once: after it, a crash is a ``phx_error``)."""
+        ref, self._join_ref = self._join_ref, None
+        self._reply(ref, response, status)
+
     def _push_event(self, event: str, payload: dict) -> None:
         self._push([self.join_ref, None, self.topic, event, payload])
 
@@ -292,39 +293,27 @@ class LiveChannel:
 
     async def _join(self, ref: Any, url: ParseResult, path_params: dict[str, Any], session: dict[str, Any]) -> bool:
         """Mount, handle params and answer the join with the full tree (or a navigation). True if joined."""
-        self.url = url
         socket = self.socket
         await self.runtime.templates.ready(type(self.view))
         await self.view.mount(socket, session)
         try:
             patched = await self._follow_patches()  # a patch from mount replaces the join URL's params
             if patched is None and socket.navigation is None:
-                try:
-                    handler, args, kwargs = bind_handle_params(self.view, socket, url, path_params)
-                except ParamError as exc:  # the URL does not fit handle_params: the client's fault
-                    raise PatchRefused(str(exc)) from None
-                await invoke(handler, args, kwargs)
+                await invoke(*self._bind_params(url, path_params))
                 patched = await self._follow_patches()
         except PatchRefused as refused:
             self.runtime.warn_refusal(self.view_name, "phx_join", str(refused), "params")
-            self._joined = True  # answered here; a later crash must not answer the join again
-            self._reply(ref, {"reason": str(refused)}, "error")
+            self._answer_join({"reason": str(refused)}, "error")
             return False
         if socket.navigation is not None:  # mount or handle_params navigated away
             key, body = _navigation_message(socket.navigation)
-            self._reply(ref, {key: body}, "error")
-            self._joined = True
+            self._answer_join({key: body}, "error")
             return False
-        trees = render_rounds(self._render, socket.context)
-        response: dict[str, Any] = {
-            "rendered": self.differ.join(next(trees), self._title_change(), self._take_events()),
-            "liveview_version": LIVEVIEW_VERSION,
-        }
+        rendered, later = self._render_diffs(join=True)
+        response: dict[str, Any] = {"rendered": rendered, "liveview_version": LIVEVIEW_VERSION}
         if patched is not None:
             response["live_patch"] = {"to": patched.to, "kind": patched.history}
-        later = [diff for diff in (self.differ.diff(tree) for tree in trees) if diff]
-        self._joined = True
-        self._reply(ref, response)
+        self._answer_join(response)
         for diff in later:  # stream operations that needed consecutive diffs
             self._push_event("diff", diff)
         return True
@@ -359,9 +348,7 @@ class LiveChannel:
             self._refuse(ref, name, f"event {name!r}: {exc}", "params")
             return False
         try:  # anything else it raises, ParamError included, is a crash
-            result = handler(*args, **kwargs)
-            if type(result) is CoroutineType or (result is not None and inspect.isawaitable(result)):
-                await result
+            await invoke(handler, args, kwargs)
         except UnknownEvent as exc:  # a catch-all handle_event saying "not mine"
             self._refuse(ref, name, str(exc), "unknown")
             return False
@@ -382,12 +369,11 @@ class LiveChannel:
                 self._refuse(ref, "live_patch", "live_patch crosses live sessions", "patch")
             return False
         try:
-            handler, args, kwargs = bind_handle_params(self.view, self.socket, url, path_params)
-        except ParamError as exc:
-            self._refuse(ref, "live_patch", str(exc), "params")
+            bound = self._bind_params(url, path_params)
+        except PatchRefused as refused:
+            self._refuse(ref, "live_patch", str(refused), "params")
             return False
-        self.url = url
-        await invoke(handler, args, kwargs)
+        await invoke(*bound)
         return await self._settle(ref)
 
     async def _on_infos(self, first: InfoEvent) -> bool:
@@ -431,18 +417,7 @@ class LiveChannel:
         templates, view_class = self.runtime.templates, self.route.view
         if not templates.is_current(view_class):
             await templates.ready(view_class)  # development: picks up an edited template
-        differ = self.differ
-        title = socket.live_title
-        if title is not None and title != self._sent_title:
-            self._sent_title = title
-        else:
-            title = None
-        events = socket.pending_events
-        if events:
-            socket.pending_events = []
-        trees = render_rounds(self._render, socket.context)
-        diff = differ.diff(next(trees), title, events or None)
-        later = [extra for extra in map(differ.diff, trees) if extra]
+        diff, later = self._render_diffs(join=False)
         if ref is not None:
             response: dict[str, Any] = {} if last is None else {"live_patch": {"to": last.to, "kind": last.history}}
             if diff:
@@ -468,15 +443,17 @@ class LiveChannel:
             if target is None:
                 return last
             socket.navigation = None
-            url, path_params = target
-            try:
-                handler, args, kwargs = bind_handle_params(self.view, socket, url, path_params)
-            except ParamError as exc:
-                raise PatchRefused(str(exc)) from None
-            self.url = url
-            await invoke(handler, args, kwargs)
+            await invoke(*self._bind_params(*target))
             last = nav
         raise RuntimeError(f"push_patch loop: handle_params patched more than {_MAX_PATCH_CHAIN} times in a row")
+
+    def _bind_params(self, url: ParseResult, path_params: dict[str, Any]) -> tuple[Any, list, dict]:
+        """``handle_params`` bound to this URL; ``PatchRefused`` when its params do not convert
+        (the URL's fault, unlike a ``ParamError`` the handler itself raises)."""
+        try:
+            return bind_handle_params(self.view, self.socket, url, path_params)
+        except ParamError as exc:
+            raise PatchRefused(str(exc)) from None
 
     def _patch_target(self, nav: Navigation) -> Optional[tuple[ParseResult, dict[str, Any]]]:
         """The URL and path params of a patch that stays in this view; None if it leads elsewhere."""
@@ -491,19 +468,21 @@ class LiveChannel:
     def _render(self) -> Any:
         return self.view.render(self.socket.context)
 
-    def _title_change(self) -> Optional[str]:
-        title = self.socket.live_title
-        if title is None or title == self._sent_title:
-            return None
-        self._sent_title = title
-        return title
-
-    def _take_events(self) -> Optional[list]:
-        events = self.socket.pending_events
-        if not events:
-            return None
-        self.socket.pending_events = []
-        return events
+    def _render_diffs(self, join: bool) -> tuple[dict, list[dict]]:
+        """Render and diff (``join``: the full tree), with a changed title and pending client
+        events on top; then the diffs of stream operations that need consecutive ones."""
+        socket, differ = self.socket, self.differ
+        title = socket.live_title
+        if title is not None and title != self._sent_title:
+            self._sent_title = title
+        else:
+            title = None
+        events = socket.pending_events
+        if events:
+            socket.pending_events = []
+        trees = render_rounds(self._render, socket.context)
+        first = (differ.join if join else differ.diff)(next(trees), title, events or None)
+        return first, [extra for extra in map(differ.diff, trees) if extra]
 
     def _event_handler(self, name: str) -> Optional[tuple[Any, Any]]:
         """The bound handler of client event ``name`` and its call plan, or None.

@@ -36,7 +36,6 @@ logger = logging.getLogger("pyview_core")
 SESSION_MAX_AGE = 14 * 24 * 3600  # Phoenix: two weeks
 CLOSE_TIMEOUT = 2.0  # how long a close frame may wait for a client that does not read
 
-_OK_EMPTY = {"status": "ok", "response": {}}
 _CHANNEL_EVENTS = {"event": EVENT, "live_patch": PATCH, "cids_will_destroy": CIDS_WILL_DESTROY, "cids_destroyed": CIDS_DESTROYED}
 
 
@@ -96,9 +95,10 @@ class LiveConnection:
                 await task
             except asyncio.CancelledError:
                 pass
-            except Exception as exc:  # the peer went away mid-send, or a bug: never silent
-                if type(exc).__name__ != "ClientDisconnected":
-                    logger.exception("WebSocket %s task failed", task.get_name())
+            except OSError:  # the peer went away mid-send (uvicorn's ClientDisconnected is one)
+                pass
+            except Exception:  # a bug: never silent
+                logger.exception("WebSocket %s task failed", task.get_name())
         if self._close_code is not None:
             await self._send_close(self._close_code)
         self.runtime.sockets.closed()
@@ -192,12 +192,6 @@ class LiveConnection:
             logger.warning("view task %s did not finish its teardown within %.0f s; cancelling it", task.get_name(), timeout)
             task.cancel()
 
-    def push(self, frame: list) -> None:
-        """Queue one frame for the client (never waits; dropped once the socket is closing)."""
-        outbox = self.outbox
-        if outbox is not None:
-            outbox.push(frame)
-
     def forget(self, channel: LiveChannel) -> None:
         if self.channels.get(channel.topic) is channel:
             del self.channels[channel.topic]
@@ -222,7 +216,7 @@ class LiveConnection:
             return
         if topic == "phoenix":
             if event == "heartbeat":
-                self.push([None, ref, "phoenix", "phx_reply", _OK_EMPTY])
+                self._reply(None, ref, "phoenix", "ok", {})
             else:
                 self._reply(None, ref, topic, "error", {"reason": f"unknown event {event!r} on phoenix"})
             return
@@ -261,7 +255,8 @@ class LiveConnection:
         self._reply(join_ref or None, ref or None, topic, "error", {"reason": "disallowed"})
 
     def _reply(self, join_ref: Any, ref: Any, topic: str, status: str, response: dict) -> None:
-        self.push([join_ref, ref, topic, "phx_reply", {"status": status, "response": response}])
+        assert self.outbox is not None  # frames are read only after the socket was accepted
+        self.outbox.push([join_ref, ref, topic, "phx_reply", {"status": status, "response": response}])
 
     # --- joining ------------------------------------------------------------------------------
 
@@ -276,7 +271,7 @@ class LiveConnection:
             return
         old = self.channels.get(topic)
         if old is not None:  # a duplicate join replaces the old channel
-            self.push([old.join_ref, old.join_ref, topic, "phx_close", {}])
+            self.outbox.push([old.join_ref, old.join_ref, topic, "phx_close", {}])
             old.stop()
         if len(self.channels) >= self.runtime.limits.max_channels:
             self._reply(join_ref, ref, topic, "error", {"reason": "too many channels joined"})

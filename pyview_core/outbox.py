@@ -32,7 +32,7 @@ class Outbox:
     """Frames waiting for the socket, their total size, and the task that writes them."""
 
     __slots__ = (
-        "_send", "_frames", "_bytes", "_wake", "_stalled", "limit", "on_overflow", "closed", "failure", "peak_bytes",
+        "_send", "_frames", "_bytes", "_wake", "_stalled", "limit", "on_overflow", "closed", "failure",
     )
 
     def __init__(self, send: Send, limit: int, on_overflow: Callable[[int], None]) -> None:
@@ -49,7 +49,6 @@ class Outbox:
         self.on_overflow = on_overflow
         self.closed = False
         self.failure: Optional[BaseException] = None  # why a send failed (the peer went away)
-        self.peak_bytes = 0
 
     @property
     def queued_bytes(self) -> int:
@@ -75,8 +74,6 @@ class Outbox:
             return
         self._frames.append((data.decode(), size))
         self._bytes += size
-        if self._bytes > self.peak_bytes:
-            self.peak_bytes = self._bytes
         self._wake_writer()
 
     def _start(self, text: str, size: int) -> None:

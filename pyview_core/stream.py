@@ -285,13 +285,9 @@ def _check_position(name: str, at: Any, limit: Any) -> None:
         raise StreamError(f"stream {name!r}: `limit` must be a non-zero int (-n keeps the last n) or None, got {limit!r}")
 
 
-def streams_in(context: Any) -> list[Stream]:
-    """The streams at the top level of a view's context: dict (or TypedDict) values, dataclass
-    fields, or other object attributes. Nested containers are not searched."""
-    return [value for value in _top_level(context) if isinstance(value, Stream)]
-
-
 def _top_level(context: Any) -> Iterable[Any]:
+    """The values at the top level of a view's context: dict (or TypedDict) values, dataclass
+    fields, or other object attributes. Nested containers are not searched."""
     if type(context) is dict or isinstance(context, Mapping):  # TypedDicts are dicts
         return context.values()
     attributes = getattr(context, "__dict__", None)
@@ -335,7 +331,7 @@ def render_rounds(render: Callable[[], Any], context: Any) -> Iterator[Any]:
                 del segments[0]  # sent (unless a reset has replaced it meanwhile)
             if segments:
                 more = True
-        for value in context.values() if type(context) is dict else _top_level(context):
+        for value in _top_level(context):
             if isinstance(value, Stream) and value._segments and id(value) not in rendered:
                 value._segments = []  # not rendered: dropped, as Phoenix prunes
         if not more:

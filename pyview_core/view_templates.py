@@ -98,8 +98,7 @@ class ViewTemplates:
         the next call tries again. A view that overrides ``render`` and has no template file is
         fine.
         """
-        checked = self._checked.get(view_cls)
-        if checked is not None and (not self.auto_reload or time.monotonic() - checked < self.check_interval):
+        if self.is_current(view_cls):
             return
         loop = asyncio.get_running_loop()
         key = (view_cls, loop)
