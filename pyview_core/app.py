@@ -7,8 +7,10 @@ session that carries the CSRF secret. Everything security-related is configured 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+from base64 import b64encode
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
@@ -22,7 +24,7 @@ from starlette.types import Receive, Scope, Send
 
 from .connection import LiveConnection
 from .live_view import LiveView
-from .page import PageConfig, RootLayout, default_layout, render_page
+from .page import PageConfig, RootLayout, default_layout, render_page, warm_default_layout
 from .pubsub import InMemoryPubSub, PubSub
 from .routing import LiveRouter
 from .runtime import Limits, Runtime
@@ -99,6 +101,8 @@ class PyView(Starlette):
             development=not production,
             allowed_origins=allowed,
         )
+        if root_layout is default_layout:
+            warm_default_layout()
         vendor = [f"/static/pyview/vendor/{name}" for name in VENDOR_FILES]
         self.page_config = PageConfig(
             root_layout=root_layout,
@@ -127,6 +131,16 @@ class PyView(Starlette):
                 "project root; pages will render but will not connect",
                 ", ".join(missing), STATIC_DIR / "vendor",
             )
+
+    def session_cookie(self, session: dict[str, Any]) -> tuple[str, str]:
+        """The cookie (name, value) that carries ``session`` as this app signs it.
+
+        For test clients that start a browser already signed in (``live(app, path, session=...)``);
+        the format is Starlette's session middleware's, signed with the app's secret.
+        """
+        middleware = self._live_socket_direct
+        data = b64encode(json.dumps(session).encode("utf-8"))
+        return middleware.session_cookie, middleware.signer.sign(data).decode("utf-8")
 
     @property
     def pubsub(self) -> PubSub:

@@ -85,6 +85,7 @@ class LiveChannel:
         self._forget = forget
         self._join_ref: Any = None  # the ref of the join while it is not answered yet
         self._failure: Optional[tuple[BaseException, str]] = None
+        self.crash: Optional[tuple[BaseException, str]] = None  # what ended it, and where (for test clients)
         self._sent_title: Optional[str] = None
         self._topics: dict[str, None] = {}
         self._handlers: dict[Optional[str], tuple[Any, Any]] = {}
@@ -177,6 +178,7 @@ class LiveChannel:
         # Logged: the frames' locals (the view, its state) are no longer needed, even if a log
         # handler keeps the record and its traceback.
         traceback.clear_frames(error.__traceback__)
+        self.crash = (error, where)
         if self._join_ref is not None:
             self._answer_join({"reason": "join crashed"}, "error")
         else:
@@ -244,7 +246,9 @@ class LiveChannel:
         return self.jobs.start(self._guarded(job))
 
     def start_timer(self, event: InfoEvent, seconds: float, repeat: bool) -> "asyncio.Task[Any]":
-        return self.jobs.start(self._every(event, seconds) if repeat else self._once(event, seconds))
+        if repeat:
+            return self.jobs.start(self._every(event, seconds), background=True)
+        return self.jobs.start(self._once(event, seconds))
 
     async def _guarded(self, job: Coroutine[Any, Any, Any]) -> None:
         try:

@@ -27,6 +27,7 @@ import orjson
 
 from .channel import CIDS_DESTROYED, CIDS_WILL_DESTROY, EVENT, PATCH, LiveChannel
 from .outbox import Outbox
+from .probe import probe_of
 from .routing import LiveRoute, parse_live_url
 from .runtime import Runtime, view_identity
 from .security import InvalidToken, csrf_fingerprint, csrf_valid, origin_allowed
@@ -55,6 +56,7 @@ class LiveConnection:
         self._reader: Optional[asyncio.Task[None]] = None
         self._close_code: Optional[int] = None
         self._last_seen = 0.0
+        self._probe = probe_of(scope)
 
     # --- the ASGI conversation ----------------------------------------------------------------
 
@@ -284,6 +286,8 @@ class LiveConnection:
         assert self.outbox is not None  # joins arrive after the socket was accepted
         channel = LiveChannel(self.runtime, self.outbox.push, self.forget, topic, join_ref, route)
         self.channels[topic] = channel
+        if self._probe is not None:
+            self._probe.joined(channel)
         session = {k: v for k, v in self.cookie_session.items() if k != "_csrf"}
         actor = channel.start(ref, url, path_params, session)
         self._actors.add(actor)

@@ -51,6 +51,11 @@ class Mailbox(Generic[M]):
     def __len__(self) -> int:
         return len(self._items)
 
+    @property
+    def idle(self) -> bool:
+        """Empty, with its consumer waiting for the next message (a test client's quiet point)."""
+        return not self._items and self._getter is not None
+
     def offer(self, item: M) -> bool:
         """Queue ``item`` without waiting; False if the mailbox is closed or holds ``capacity`` items."""
         if self.closed or len(self._items) >= self.capacity:

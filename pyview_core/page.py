@@ -8,6 +8,7 @@ tokens, the title with its prefix and suffix, and the client scripts this app se
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
@@ -24,6 +25,7 @@ from .binding import ParamError
 from .error_page import error_page_html, production_error_html, short_error
 from .live_socket import UnconnectedSocket
 from .live_view import bind_handle_params, invoke
+from .probe import probe_of
 from .routing import LiveRoute
 from .runtime import Runtime, view_identity
 from .security import csrf_fingerprint, mask_csrf, new_csrf_secret, new_view_id
@@ -57,8 +59,7 @@ class PageContext:
         )
 
 
-DEFAULT_LAYOUT = Template(
-    """<!DOCTYPE html>
+_DEFAULT_LAYOUT_SOURCE = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -76,14 +77,25 @@ DEFAULT_LAYOUT = Template(
 {{ page.container }}
 </body>
 </html>
-""",
-    name="<pyview root layout>",
-)
+"""
+
+
+@functools.cache
+def _default_layout_template() -> Template:
+    """Compiled on the first page, not at import: compiling loads the template grammar (lark),
+    a third of a second that ``import pyview_core`` (and every pytest run, through the plugin)
+    would otherwise pay."""
+    return Template(_DEFAULT_LAYOUT_SOURCE, name="<pyview root layout>")
+
+
+def warm_default_layout() -> None:
+    """Compile the built-in layout now (app creation), so no request compiles it on the event loop."""
+    _default_layout_template()
 
 
 def default_layout(page: PageContext) -> str:
     """The built-in root layout; pass ``PyView(root_layout=...)`` to use your own."""
-    return DEFAULT_LAYOUT.render(page=page)
+    return _default_layout_template().render(page=page)
 
 
 RootLayout = Callable[[PageContext], str]
@@ -112,6 +124,9 @@ async def render_page(runtime: Runtime, config: PageConfig, request: Request, ro
         return await _render_page(runtime, config, request, route)
     except Exception as exc:
         report_error(exc, f"{route.view.__name__} failed to render {request.url.path}")
+        probe = probe_of(request.scope)
+        if probe is not None:
+            probe.crashed(exc)
         if runtime.development:
             return HTMLResponse(error_page_html(exc, request_path=request.url.path), status_code=500)
         return HTMLResponse(production_error_html(500), status_code=500)

@@ -18,27 +18,38 @@ class OwnerClosed(RuntimeError):
 class TaskOwner:
     """A set of tasks with one way out: ``aclose()`` cancels them all and waits until they ended."""
 
-    __slots__ = ("name", "_tasks", "closed", "stop_timeout")
+    __slots__ = ("name", "_tasks", "_background", "closed", "stop_timeout")
 
     def __init__(self, name: str, stop_timeout: float = 5.0) -> None:
         self.name = name
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._background: set[asyncio.Task[Any]] = set()  # tasks that never finish by themselves (repeating timers)
         self.closed = False
         self.stop_timeout = stop_timeout
 
     def __len__(self) -> int:
         return len(self._tasks)
 
-    def start(self, coro: Coroutine[Any, Any, Any]) -> "asyncio.Task[Any]":
+    def start(self, coro: Coroutine[Any, Any, Any], *, background: bool = False) -> "asyncio.Task[Any]":
         """Run ``coro`` as a task of this owner. After ``aclose`` began, the coroutine is closed
-        unstarted and ``OwnerClosed`` is raised, so a late timer cannot resurrect a stopped view."""
+        unstarted and ``OwnerClosed`` is raised, so a late timer cannot resurrect a stopped view.
+
+        ``background`` marks a task that runs until cancelled (a repeating timer): ``pending()``
+        leaves it out, so a test can wait for the work that does end."""
         if self.closed:
             coro.close()
             raise OwnerClosed(f"{self.name} has stopped: no new task can start")
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        if background:
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
         return task
+
+    def pending(self) -> list["asyncio.Task[Any]"]:
+        """The unfinished tasks that will end by themselves (jobs, one-off timers)."""
+        return [task for task in self._tasks if task not in self._background and not task.done()]
 
     async def aclose(self) -> None:
         """Cancel every task and await them (tasks they start meanwhile are refused).

@@ -1,10 +1,30 @@
-"""Test helpers for pyview applications and for pyview itself.
+"""Testing pyview applications: drive a LiveView in process, as a browser would.
 
-:class:`ClientRendered` is an in-process model of the LiveView 1.2 client's merge and
-render (see :mod:`pyview_core.testing.client`): feed it a join payload and diffs, read the
-HTML the browser would show.
+    from pyview_core.testing import live
+
+    async with live(app, "/counter") as view:
+        await view.element("#inc").click()
+        assert view.has_element("#count", text="1")
+
+:func:`live` loads a page of an app through its real ASGI interface and joins the view over the
+real Channels V2 protocol; every action is checked against the page's markup (see
+:mod:`pyview_core.testing.driver`). :class:`ClientRendered` is the in-process model of the
+LiveView 1.2 client's merge that it uses (see :mod:`pyview_core.testing.client`).
 """
 
 from .client import ClientRendered, replay
+from .errors import LiveViewTestError, LiveViewTestWarning
 
-__all__ = ["ClientRendered", "replay"]
+__all__ = [
+    "ClientRendered", "Element", "FormHandle", "LiveViewTest", "LiveViewTestError", "LiveViewTestWarning",
+    "Redirected", "live", "replay",
+]
+
+
+def __getattr__(name: str):
+    # The test client needs an HTML parser (selectolax, the `testing` extra); the merge model does not.
+    if name in ("Element", "FormHandle", "LiveViewTest", "Redirected", "live"):
+        from . import driver
+
+        return getattr(driver, name)
+    raise AttributeError(name)
