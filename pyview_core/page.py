@@ -123,12 +123,12 @@ async def render_page(runtime: Runtime, config: PageConfig, request: Request, ro
     try:
         return await _render_page(runtime, config, request, route)
     except Exception as exc:
-        report_error(exc, f"{route.view.__name__} failed to render {request.url.path}")
+        report_error(exc, f"{route.view.__name__} failed to render {request.scope.get('path')}")
         probe = probe_of(request.scope)
         if probe is not None:
             probe.crashed(exc)
         if runtime.development:
-            return HTMLResponse(error_page_html(exc, request_path=request.url.path), status_code=500)
+            return HTMLResponse(error_page_html(exc, request_path=request.scope.get("path")), status_code=500)
         return HTMLResponse(production_error_html(500), status_code=500)
 
 

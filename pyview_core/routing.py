@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Optional, Pattern
-from urllib.parse import ParseResult, urlparse
+from urllib.parse import ParseResult, unquote, urlparse
 
 from starlette.convertors import Convertor
 from starlette.routing import compile_path
@@ -48,7 +48,10 @@ class LiveRouter:
         return route
 
     def resolve(self, path: str) -> Optional[tuple[LiveRoute, dict[str, Any]]]:
-        """The route for a URL path and its converted path parameters, or None."""
+        """The route for a URL's path as the client sends it (percent-encoded, as in
+        ``location.href``) and its converted path parameters, or None. Matched decoded, like the
+        HTTP route that rendered the page: ``/table/%31`` is ``/table/1``."""
+        path = unquote(path)
         for route in self.routes:
             params = route.match(path)
             if params is not None:

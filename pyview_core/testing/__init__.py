@@ -23,8 +23,12 @@ __all__ = [
 
 def __getattr__(name: str):
     # The test client needs an HTML parser (selectolax, the `testing` extra); the merge model does not.
-    if name in ("Element", "FormHandle", "LiveViewTest", "Redirected", "live"):
+    if name in ("LiveViewTest", "Redirected", "live"):
         from . import driver
 
         return getattr(driver, name)
+    if name in ("Element", "FormHandle"):
+        from . import elements
+
+        return getattr(elements, name)
     raise AttributeError(name)

@@ -13,7 +13,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from typing import Any, Optional
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from .errors import LiveViewTestError
 
@@ -85,11 +85,32 @@ class Origin:
         self.base_url = f"{self.scheme}://{self.host}"
 
     def url(self, path: str) -> str:
-        return self.base_url + path
+        return self.base_url + browser_encoded(path)
+
+    def local(self, location: str) -> str:
+        """A Location or href as a local path (absolute URLs of this origin are shortened)."""
+        parts = urlsplit(urljoin(self.base_url + "/", location))
+        if f"{parts.scheme}://{parts.netloc}" != self.base_url:
+            return parts.geturl()
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+# What a browser leaves as it is in a URL's path and query; anything else is UTF-8 percent-encoded.
+_PATH_SAFE = "/%!$&'()*+,;=:@-._~"
+_QUERY_SAFE = _PATH_SAFE + "?"
+
+
+def browser_encoded(path: str) -> str:
+    """``path`` as a browser puts it on the wire: non-ASCII and spaces percent-encoded (UTF-8)."""
+    parts = urlsplit(path)
+    encoded = quote(parts.path, safe=_PATH_SAFE)
+    if parts.query:
+        encoded += "?" + quote(parts.query, safe=_QUERY_SAFE)
+    return encoded
 
 
 def _scope(kind: str, origin: Origin, path: str, headers: list[tuple[bytes, bytes]], extra: dict[str, Any]) -> dict[str, Any]:
-    parts = urlsplit(path)
+    parts = urlsplit(browser_encoded(path))
     port = 443 if origin.scheme == "https" else 80
     host_name = origin.host
     if ":" in host_name:
@@ -100,9 +121,9 @@ def _scope(kind: str, origin: Origin, path: str, headers: list[tuple[bytes, byte
         "asgi": {"version": "3.0", "spec_version": "2.3"},
         "http_version": "1.1",
         "scheme": (("wss" if origin.scheme == "https" else "ws") if kind == "websocket" else origin.scheme),
-        "path": parts.path or "/",
-        "raw_path": (parts.path or "/").encode("utf-8"),
-        "query_string": parts.query.encode("latin-1"),
+        "path": unquote(parts.path or "/"),  # ASGI: decoded; raw_path and query_string as sent
+        "raw_path": (parts.path or "/").encode("ascii"),
+        "query_string": parts.query.encode("ascii"),
         "root_path": "",
         "headers": [(b"host", origin.host.encode("latin-1")), *headers],
         "server": (host_name, port),

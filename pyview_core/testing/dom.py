@@ -205,7 +205,7 @@ class Page:
 
         The client patches and recovers forms by id; a duplicate makes it act on the wrong one.
         """
-        counts = Counter(n.attributes.get("id") for n in _elements(self.tree))
+        counts = Counter(n.attributes.get("id") for n in self._css("[id]"))
         return [i for i, count in counts.items() if i and count > 1]
 
     def change_forms_without_id(self) -> list[str]:

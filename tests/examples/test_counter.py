@@ -114,12 +114,6 @@ def test_a_session_does_not_carry_the_count_to_another_page_load():
     run(scenario())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="test client: a path with non-ASCII characters is not percent-encoded as a browser does: "
-    "'é' goes into the query string as the latin-1 byte 0xE9 (the dead render then fails decoding it), "
-    "'日' raises UnicodeEncodeError in pyview_core/testing/asgi.py _scope",
-)
 @pytest.mark.parametrize("note", ["café", "日本"])
 def test_a_url_with_non_ascii_characters_loads(note):
     async def scenario():

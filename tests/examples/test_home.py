@@ -50,12 +50,6 @@ def test_each_link_navigates_to_its_example(path, name, title, landmark):
     run(scenario())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="test client: a live-redirect link on a view that has already navigated away is not refused "
-    "(Element._follow_link skips the _check_alive that phx-click and patch() do)",
-)
 def test_the_index_is_gone_once_a_link_navigated_away():
     async def scenario():
         async with live(app, "/") as home:

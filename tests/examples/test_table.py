@@ -211,12 +211,6 @@ def test_an_item_path_that_is_not_an_int_is_a_404(path):
     run(scenario())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=LiveViewTestError,
-    reason="test client: the ASGI scope's path is not percent-decoded (uvicorn and Starlette's TestClient "
-    "decode it), so /table/%31 is a 404 in the test client and item 1 in a browser",
-)
 def test_a_percent_encoded_item_path_is_the_item():
     async def scenario():
         async with live(app, "/table/%31") as view:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from async_runner import run
-from example_dom import make_app, nodes, text
+from example_dom import make_app, text
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,15 +12,7 @@ from pyview_core.testing import LiveViewTestError, live
 
 app = make_app()
 
-# Every element of the page with a phx-window-keydown binding: a key pressed anywhere reaches each.
-WINDOW_KEYDOWN = ("main.volume", "main.volume > div[phx-window-keydown]")
-
-
-async def press(view, key: str) -> None:
-    """Press ``key`` on the page, as the browser hands it to every window keydown binding."""
-    assert len(nodes(view, "[phx-window-keydown]")) == len(WINDOW_KEYDOWN)
-    for selector in WINDOW_KEYDOWN:
-        await view.element(selector).keydown(key)
+# view.keydown(key) presses a key on the page: every phx-window-keydown binding receives it.
 
 
 def meter_for(volume: int, muted: bool) -> str:
@@ -48,16 +40,16 @@ def test_first_render():
 def test_arrow_keys_step_by_ten_and_clamp_at_0_and_100():
     async def scenario():
         async with live(app, "/volume") as view:
-            await press(view, "ArrowUp")
+            await view.keydown("ArrowUp")
             assert shows(view, 60, False)
-            await press(view, "ArrowDown")
-            await press(view, "ArrowDown")
+            await view.keydown("ArrowDown")
+            await view.keydown("ArrowDown")
             assert shows(view, 40, False) and text(view, "#meter") == "████░░░░░░"
             for _ in range(8):
-                await press(view, "ArrowUp")
+                await view.keydown("ArrowUp")
             assert shows(view, 100, False) and text(view, "#meter") == "██████████"
             for _ in range(12):
-                await press(view, "ArrowDown")
+                await view.keydown("ArrowDown")
             assert shows(view, 0, False) and text(view, "#meter") == "░░░░░░░░░░"
 
     run(scenario())
@@ -66,15 +58,15 @@ def test_arrow_keys_step_by_ten_and_clamp_at_0_and_100():
 def test_m_toggles_mute_and_other_keys_do_nothing():
     async def scenario():
         async with live(app, "/volume") as view:
-            await press(view, "m")
+            await view.keydown("m")
             assert shows(view, 50, True) and text(view, "#meter") == "muted"
-            await press(view, "ArrowDown")  # the level still moves while muted
+            await view.keydown("ArrowDown")  # the level still moves while muted
             assert shows(view, 40, True)
-            await press(view, "M")  # phx-key matches case-insensitively, as in the client
+            await view.keydown("M")  # phx-key matches case-insensitively, as in the client
             assert shows(view, 40, False) and text(view, "#meter") == "████░░░░░░"
             for key in ("x", "Enter", "ArrowLeft", " ", "Escape"):
-                await press(view, key)
-            await press(view, "ArrowUp")
+                await view.keydown(key)
+            await view.keydown("ArrowUp")
             assert shows(view, 50, False)
 
     run(scenario())
@@ -99,11 +91,11 @@ def test_the_buttons_set_silence_and_maximum():
         async with live(app, "/volume") as view:
             await view.element("#max").click()
             assert shows(view, 100, False)
-            await press(view, "ArrowUp")
+            await view.keydown("ArrowUp")
             assert shows(view, 100, False)
             await view.element("#silence").click()
             assert shows(view, 0, False)
-            await press(view, "m")
+            await view.keydown("m")
             await view.element("#max").click()
             assert shows(view, 100, True)
 
@@ -124,7 +116,7 @@ def test_any_sequence_of_keys_and_clicks_matches_a_clamped_model(actions):
                     await view.element(action).click()
                     volume = 0 if action == "#silence" else 100
                 else:
-                    await press(view, action)
+                    await view.keydown(action)
                     if action == "ArrowUp":
                         volume = min(100, volume + 10)
                     elif action == "ArrowDown":

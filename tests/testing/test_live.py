@@ -431,3 +431,24 @@ def test_open_browser_writes_the_current_page(capsys):
         assert str(path) in capsys.readouterr().out
     finally:
         path.unlink()
+
+
+def test_a_key_pressed_on_the_page_reaches_every_window_binding():
+    async def scenario():
+        async with live(app, "/counter") as view:
+            await view.keyup("q")  # #win carries phx-window-keyup="key"
+            assert '<p id="last-key">q</p>' in view.html()
+            with pytest.raises(LiveViewTestError, match="no element has phx-window-keydown"):
+                await view.keydown("q")
+
+    run(scenario())
+
+
+def test_urls_are_encoded_as_a_browser_encodes_them():
+    async def scenario():
+        async with live(app, "/nav?page=%32&note=café 日本") as view:  # non-ASCII and a space: UTF-8 percent-encoded
+            assert view.has_element("#page", text="page 2")
+            await view.patch("/nav?page=3&x=ü")
+            assert view.has_element("#page", text="page 3")
+
+    run(scenario())
