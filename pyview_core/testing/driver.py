@@ -27,7 +27,7 @@ import os
 import re
 import tempfile
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Optional
 from urllib.parse import quote
@@ -435,6 +435,28 @@ class LiveViewTest:
                 return self._finish_step()
             if loop.time() > deadline:
                 raise LiveViewTestError(f"render_async: {self.view_name} was still busy after {timeout:g} s")
+
+    async def wait_for(self, condition: Callable[[], bool], timeout: float = 1.0) -> str:
+        """Wait until ``condition()`` holds, checked after each frame the server sends (for a page a
+        running job keeps changing, where ``render_async`` would wait for the whole job); the HTML then."""
+        __tracebackhide__ = True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        connection = self._connection
+        connection.drain()
+        while not condition():
+            self._raise_crash()
+            remaining = deadline - loop.time()
+            try:
+                if remaining <= 0:
+                    raise TimeoutError
+                connection.dispatch(await connection.peer.receive(remaining))
+            except TimeoutError:
+                raise LiveViewTestError(f"wait_for: {condition!r} did not hold within {timeout:g} s; the page is:\n{self.html()}") from None
+            except SocketClosed as closed:
+                raise LiveViewTestError(f"wait_for: the server closed the live socket with code {closed.code}") from None
+            connection.drain()
+        return self._finish_step()
 
     def open_browser(self) -> str:
         """Write the current page to a temporary HTML file, print its path and return it."""

@@ -6,8 +6,6 @@ the texts, ids and attributes of the elements a CSS selector finds.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from typing import Any, Optional
 
 from selectolax.lexbor import LexborHTMLParser
@@ -55,13 +53,3 @@ def has_attr(view: Any, css: str, name: str) -> bool:
     found = nodes(view, css)
     assert len(found) == 1, f"{css!r} matches {len(found)} elements"
     return name in found[0].attributes
-
-
-async def wait_until(view: Any, predicate: Callable[[], bool], timeout: float = 3.0, what: str = "") -> None:
-    """Poll the page (no step, nothing sent) until ``predicate()`` holds: for views driven by a job."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"waited {timeout} s for {what or predicate}; the page is:\n{view.html()}")
-        await asyncio.sleep(0.002)

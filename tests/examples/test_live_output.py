@@ -11,7 +11,7 @@ import math
 
 import pytest
 from async_runner import run
-from example_dom import attr, ids, make_app, text, texts, wait_until
+from example_dom import attr, ids, make_app, text, texts
 
 from pyview_core.testing import LiveViewTestError, live
 
@@ -46,7 +46,7 @@ def check_log_is_the_first(view, count: int) -> None:
 
 
 async def produced_at_least(view, count: int) -> None:
-    await wait_until(view, lambda: produced(view) >= count, what=f"{count} values")
+    await view.wait_for(lambda: produced(view) >= count, timeout=3.0)
 
 
 def running_jobs() -> list[asyncio.Task]:

@@ -452,3 +452,15 @@ def test_urls_are_encoded_as_a_browser_encodes_them():
             assert view.has_element("#page", text="page 3")
 
     run(scenario())
+
+
+def test_wait_for_follows_a_running_job_frame_by_frame():
+    async def scenario():
+        async with live(app, "/jobs") as view:
+            await view.element("#work").click()
+            html = await view.wait_for(lambda: "<li>1</li>" in view.html())
+            assert "<li>0</li><li>1</li>" in html
+            with pytest.raises(LiveViewTestError, match="did not hold within"):
+                await view.wait_for(lambda: "<li>100</li>" in view.html(), timeout=0.05)
+
+    run(scenario())
