@@ -42,6 +42,7 @@ from ..error_page import short_error
 from ..events import InfoEvent
 from ..probe import PROBE_KEY
 from . import dom
+from .messages import snippet
 from .asgi import CookieJar, HttpResponse, Origin, SocketClosed, WebSocketPeer, http_get
 from .client import ClientRendered
 from .elements import Element, FormHandle, TextFilter, send_key
@@ -315,7 +316,7 @@ class LiveViewTest:
             raise LiveViewTestError(f"a {kind} of {key!r} on the page reaches nothing: no element has {binding}")
         html = self.html()
         for node in nodes:
-            html = await send_key(self, node, binding, kind, key, value, dom.snippet(node))
+            html = await send_key(self, node, binding, kind, key, value, snippet(node))
         return html
 
     # --- navigation -----------------------------------------------------------------------------

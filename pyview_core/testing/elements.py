@@ -11,6 +11,9 @@ import re
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from . import dom
+from .forms import Form
+from .controls import is_disabled
+from .messages import describe, snippet
 from .errors import LiveViewTestError
 
 if TYPE_CHECKING:
@@ -79,9 +82,9 @@ class Element:
         __tracebackhide__ = True
         node = self._find("phx-hook")
         if not node.attributes.get("phx-hook"):
-            raise LiveViewTestError(f"{self._described()} has no phx-hook, so no hook can push {event!r} from it: {dom.snippet(node)}")
+            raise LiveViewTestError(f"{self._described()} has no phx-hook, so no hook can push {event!r} from it: {snippet(node)}")
         if not node.attributes.get("id"):
-            raise LiveViewTestError(f"{self._described()} has phx-hook but no id (the client refuses such a hook): {dom.snippet(node)}")
+            raise LiveViewTestError(f"{self._described()} has phx-hook but no id (the client refuses such a hook): {snippet(node)}")
         message = {"type": "hook", "event": event, "value": payload if payload is not None else {}}
         return await self.view._push_event(message, f"hook event {event!r} from {self._described()}")
 
@@ -123,11 +126,11 @@ class Element:
 
     def _refuse_disabled(self, node: Any, what: str) -> None:
         __tracebackhide__ = True
-        if dom.is_disabled(node):
-            raise LiveViewTestError(f"cannot {what} {self._described()}: it is disabled: {dom.snippet(node)}")
+        if is_disabled(node):
+            raise LiveViewTestError(f"cannot {what} {self._described()}: it is disabled: {snippet(node)}")
 
     def _described(self) -> str:
-        return dom.describe(self.selector, self.text)
+        return describe(self.selector, self.text)
 
     def __repr__(self) -> str:
         return f"<Element {self._described()} of {self.view!r}>"
@@ -141,13 +144,13 @@ class FormHandle:
         self.selector = selector
         self.data = data
 
-    def _model(self, binding: str) -> tuple[Any, dom.Form, list[str]]:
+    def _model(self, binding: str) -> tuple[Any, Form, list[str]]:
         __tracebackhide__ = True
         page = self.view._dom_page()
         node = page.one(self.selector, binding=binding)
         if node.tag != "form":
-            raise LiveViewTestError(f"{self.selector!r} is a <{node.tag}>, not a <form>: {dom.snippet(node)}")
-        form = dom.Form(page, node)
+            raise LiveViewTestError(f"{self.selector!r} is a <{node.tag}>, not a <form>: {snippet(node)}")
+        form = Form(page, node)
         filled = form.fill(self.data) if self.data else []
         return node, form, filled
 
@@ -168,7 +171,7 @@ class FormHandle:
         if event is None:
             event = node.attributes.get("phx-change")
         if not event:
-            raise LiveViewTestError(f"form {self.selector!r} has no phx-change, so typing into it sends nothing: {dom.snippet(node)}")
+            raise LiveViewTestError(f"form {self.selector!r} has no phx-change, so typing into it sends nothing: {snippet(node)}")
         meta = {"_target": target if target is not None else "undefined", **dom.event_value(node, value)}
         payload = {
             "type": "form", "event": event, "value": form.serialize(used=set(filled), only_names=only),
@@ -182,19 +185,19 @@ class FormHandle:
         node, form, _filled = self._model("phx-submit")
         event = node.attributes.get("phx-submit")
         if not event:
-            raise LiveViewTestError(f"form {self.selector!r} has no phx-submit, so submitting it sends nothing: {dom.snippet(node)}")
+            raise LiveViewTestError(f"form {self.selector!r} has no phx-submit, so submitting it sends nothing: {snippet(node)}")
         button = None
         if submitter is not None:
             buttons = form.submit_buttons()
             matches = [b for b in self.view._dom_page().select(submitter) if any(b.mem_id == c.mem_id for c in buttons)]
             if len(matches) != 1:
-                listed = "; ".join(dom.snippet(b) for b in buttons[:5]) or "none"
+                listed = "; ".join(snippet(b) for b in buttons[:5]) or "none"
                 raise LiveViewTestError(
                     f"submitter {submitter!r} matches {len(matches)} submit buttons of form {self.selector!r}; it has: {listed}"
                 )
             button = matches[0]
-            if dom.is_disabled(button):
-                raise LiveViewTestError(f"submitter {submitter!r} is disabled: {dom.snippet(button)}")
+            if is_disabled(button):
+                raise LiveViewTestError(f"submitter {submitter!r} is disabled: {snippet(button)}")
         payload = {
             "type": "form", "event": event, "value": form.serialize(submitter=button, submitted=True),
             "meta": dom.event_value(node, value),

@@ -189,6 +189,21 @@ class SloppyView(LiveView[dict]):
         pass
 
 
+class GateView(LiveView[dict]):
+    """Sends the browser away from mount: over HTTP (``?over=http``) or once connected."""
+
+    template_name = "tc_unsafe.html"
+
+    async def mount(self, socket: Any, session: dict[str, Any]) -> None:
+        socket.context = {"count": 0}
+
+    async def handle_params(self, socket: Any, over: str = "http") -> None:
+        if over == "http":
+            await socket.redirect("/counter", {"count": 2})
+        elif is_connected(socket):
+            await socket.push_navigate("/nav", {"page": 4})
+
+
 def make_app(**kwargs: Any) -> PyView:
     app = PyView(secret_key=SECRET, **kwargs)
     app.add_live_view("/counter", CounterView)
@@ -198,6 +213,7 @@ def make_app(**kwargs: Any) -> PyView:
     app.add_live_view("/crash", CrashView)
     app.add_live_view("/unsafe", UnsafeView)
     app.add_live_view("/sloppy", SloppyView)
+    app.add_live_view("/gate", GateView)
     app.add_live_view("/other-session", CounterView, live_session="other")
     return app
 

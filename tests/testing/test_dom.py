@@ -12,7 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pyview_core.testing.dom import Form, Page, comparable, describe, event_value, is_disabled, pushes, snippet
+from pyview_core.testing.controls import is_disabled
+from pyview_core.testing.dom import Page, comparable, event_value, pushes
+from pyview_core.testing.forms import Form
+from pyview_core.testing.messages import describe, snippet
 from pyview_core.testing.errors import LiveViewTestError
 
 

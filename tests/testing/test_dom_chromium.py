@@ -27,7 +27,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prerequisites import skip_or_fail
 
-from pyview_core.testing.dom import Form, Page, event_value
+from pyview_core.testing.dom import Page, event_value
+from pyview_core.testing.forms import Form
 
 pytestmark = pytest.mark.e2e
 

@@ -464,3 +464,17 @@ def test_wait_for_follows_a_running_job_frame_by_frame():
                 await view.wait_for(lambda: "<li>100</li>" in view.html(), timeout=0.05)
 
     run(scenario())
+
+
+def test_a_page_that_redirects_on_load_raises_redirected():
+    async def scenario():
+        with pytest.raises(Redirected) as over_http:
+            async with live(app, "/gate?over=http"):
+                pass
+        assert (over_http.value.kind, over_http.value.to) == ("redirect", "/counter?count=2")
+        with pytest.raises(Redirected) as on_join:
+            async with live(app, "/gate?over=socket"):
+                pass
+        assert (on_join.value.kind, on_join.value.to) == ("live_redirect", "/nav?page=4")
+
+    run(scenario())
