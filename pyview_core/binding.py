@@ -32,6 +32,8 @@ import dataclasses
 import enum
 import functools
 import inspect
+import math
+import re
 import sys
 import types
 import typing
@@ -116,15 +118,23 @@ def _conv_str(raw: Any, name: str) -> str:
     raise ParamError(name, [] if v is _MISSING else v, "str")
 
 
+# What a URL or form may spell a number as: ASCII digits with an optional sign, no spaces,
+# underscores or other scripts' digits (which Python's int() and float() would also take).
+_INT_TEXT = re.compile(r"[+-]?[0-9]+")
+_FLOAT_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
 def _conv_int(raw: Any, name: str) -> int:
     v = _last(raw)
     t = type(v)
     if t is int:
         return v
     if t is str:
+        if _INT_TEXT.fullmatch(v) is None:
+            raise ParamError(name, v, "int")
         try:
             return int(v)
-        except ValueError:
+        except ValueError:  # more digits than Python converts
             raise ParamError(name, v, "int") from None
     if t is float and v.is_integer():
         return int(v)
@@ -138,11 +148,16 @@ def _conv_float(raw: Any, name: str) -> float:
     t = type(v)
     if t is float:
         return v
+    if t is str and _FLOAT_TEXT.fullmatch(v) is None:  # also refuses nan and inf
+        raise ParamError(name, v, "float")
     if t is str or (t is int):
         try:
-            return float(v)
+            number = float(v)
         except (ValueError, OverflowError):
             raise ParamError(name, v, "float") from None
+        if math.isinf(number):  # 1e999
+            raise ParamError(name, v, "float")
+        return number
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         return float(v)
     raise ParamError(name, [] if v is _MISSING else v, "float")

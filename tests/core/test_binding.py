@@ -625,10 +625,23 @@ def test_int_round_trip(n):
     assert convert([str(n)], Optional[int], "n") == n
 
 
-@given(st.floats(allow_nan=False))
+@given(st.floats(allow_nan=False, allow_infinity=False))
 def test_float_round_trip(x):
     assert convert(repr(x), float, "x") == x
     assert convert([str(x)], float, "x") == x
+
+
+@pytest.mark.parametrize("text", ["1_000", " 5", "5 ", "\u0663", "0x10", "5.0", "", "+", "１"])
+def test_int_text_is_ascii_digits_with_an_optional_sign(text):
+    # Python's int() takes underscores, surrounding spaces and other scripts' digits; a URL should not.
+    with pytest.raises(ParamError, match="expected int"):
+        convert(text, int, "n")
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "-Infinity", "1e999", "1_0.5", " 1.5", "\u0663.5", "0x1p3", "."])
+def test_float_text_is_a_finite_decimal_number(text):
+    with pytest.raises(ParamError, match="expected float"):
+        convert(text, float, "x")
 
 
 @given(st.text())
