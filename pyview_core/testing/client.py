@@ -138,7 +138,9 @@ class _Child:
 class ClientRendered:
     """The client's rendered tree for one view: join, merge diffs, read the HTML."""
 
-    def __init__(self, rendered: dict) -> None:
+    def __init__(self, rendered: dict, *, decoded: bool = False) -> None:
+        """``decoded``: ``rendered`` was just decoded from a frame and nobody else holds it, so it
+        is merged as it is; otherwise it goes through JSON first, as the wire would take it."""
         self.title: str | None = None
         self.events: list = []
         self.reply: Any = None
@@ -147,14 +149,15 @@ class ClientRendered:
         self._parts: list[Any] = []
         self._html = ""
         self._patch_html = ""
-        diff = self._extract(rendered)
+        diff = self._extract(rendered, decoded)
         self._tree: Any = self._mutable_merge({}, diff, "root")
         self._render()
 
     # -- public API ------------------------------------------------------------
-    def merge(self, diff: dict) -> None:
-        """Apply one diff (a ``diff`` push or a reply's ``diff``), as the client does."""
-        diff = self._extract(diff)
+    def merge(self, diff: dict, *, decoded: bool = False) -> None:
+        """Apply one diff (a ``diff`` push or a reply's ``diff``), as the client does
+        (``decoded``: as for the constructor)."""
+        diff = self._extract(diff, decoded)
         self._tree = self._mutable_merge(self._tree, diff, "root")
         if diff:  # the client renders nothing for an empty diff
             self._render()
@@ -173,10 +176,10 @@ class ClientRendered:
         return self._tree
 
     # -- extract / merge ---------------------------------------------------------
-    def _extract(self, payload: dict) -> dict:
+    def _extract(self, payload: dict, decoded: bool = False) -> dict:
         if not isinstance(payload, dict):
             raise ValueError(f"a rendered payload or diff must be a JSON object, got {type(payload).__name__}")
-        diff = _wire(payload)
+        diff = payload if decoded else _wire(payload)
         title = diff.pop("t", None)
         events = diff.pop("e", None)
         reply = diff.pop("r", None)

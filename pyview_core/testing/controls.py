@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Optional
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -199,6 +199,19 @@ def _owner(node: Node, ids: Mapping[str, Node] | None) -> Node | None:
     while parent is not None and parent.tag != "form":
         parent = parent.parent
     return parent
+
+
+def control_for(node: Node) -> Optional[Control]:
+    """The control ``node`` is, in its initial state, or None if it is not one.
+
+    Built alone unless the rest of the page matters to it: a radio's checkedness depends on its
+    group, and a ``form="id"`` attribute on another element (then every control is built).
+    """
+    if node.tag not in CONTROL_TAGS:
+        return None
+    if "form" not in node.attributes and not (node.tag == "input" and _input_type(node) == "radio"):
+        return _initial_control(node, _owner(node, None))
+    return next((c for c in build_controls(node.parser) if c.node == node), None)
 
 
 def build_controls(tree: LexborHTMLParser) -> list[Control]:

@@ -30,7 +30,7 @@ from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
 from .errors import LiveViewTestError
 
-from .controls import CHECKABLE, CONTROL_TAGS, NO_VALUE, Control, all_elements, build_controls, property_value
+from .controls import CHECKABLE, CONTROL_TAGS, NO_VALUE, Control, all_elements, build_controls, control_for, property_value
 from .messages import Node, TextFilter, describe, listing, one_line, snippet
 
 if TYPE_CHECKING:
@@ -164,7 +164,7 @@ def _control_of(node: Node, form: Form | None) -> Control | None:
         filled = next((c for c in form._controls if c.node == node), None)
         if filled is not None:
             return filled
-    return next((c for c in build_controls(node.parser) if c.node == node), None)
+    return control_for(node)
 
 
 def _js_for_in(value: Any) -> Iterable[tuple[str, Any]]:

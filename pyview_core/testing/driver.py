@@ -577,7 +577,7 @@ class LiveViewTest:
                 if kind in response:
                     raise Redirected(kind, response[kind].get("to", ""), response[kind].get("flash"))
             raise LiveViewTestError(f"the join of {self._path} was refused: {response.get('reason', response)}")
-        self._rendered = ClientRendered(response["rendered"])
+        self._rendered = ClientRendered(response["rendered"], decoded=True)
         self._take_merge_output()
         patched = response.get("live_patch")
         if patched:
@@ -635,7 +635,7 @@ class LiveViewTest:
 
     def _merge(self, diff: dict[str, Any]) -> None:
         assert self._rendered is not None
-        self._rendered.merge(diff)
+        self._rendered.merge(diff, decoded=True)
         self._take_merge_output()
 
     def _take_merge_output(self) -> None:
