@@ -81,7 +81,7 @@ APP_SPEC = "examples.app:app"
 PATH = "/counter"
 HOST = "http://testserver"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [  # as tests/e2e/conftest.py launches it
+CHROMIUM_ARGS = [  # as tests/conftest.py launches it
     "--no-sandbox",
     "--disable-gpu",
     "--disable-quic",

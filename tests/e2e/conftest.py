@@ -37,15 +37,6 @@ CHROMIUM = Path("/usr/bin/chromium")
 VENDOR = ROOT / "pyview_core" / "static" / "vendor"
 BUNDLES = ("phoenix.min.js", "phoenix_live_view.min.js")
 SECRET = "e2e-only-not-a-real-secret-" + "0123456789abcdefghijk"  # 48 characters, fixed
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 STARTUP_TIMEOUT = 20.0
 assert len(SECRET) == 48
 
@@ -157,15 +148,8 @@ def _read(path: Path, offset: int = 0) -> str:
 
 # -- the browser --------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
-def browser(e2e_prerequisites):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+def browser(e2e_prerequisites, chromium):
+    return chromium  # tests/conftest.py: one browser for every folder
 
 
 @pytest.fixture

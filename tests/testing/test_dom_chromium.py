@@ -36,7 +36,6 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 BUNDLE = ROOT / "pyview_core" / "static" / "vendor" / "phoenix_live_view.min.js"
 ORIGIN = "http://dom-oracle.test"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 
 # A View needs a LiveSocket, which needs a Socket class: this one answers every call with a no-op.
 SETUP = """() => {
@@ -140,25 +139,21 @@ def _flatten(data: Mapping[str, Any], prefix: str | None = None) -> Iterator[tup
 
 
 @pytest.fixture(scope="module")
-def oracle() -> Iterator[Oracle]:
+def oracle(chromium) -> Iterator[Oracle]:
     reason = missing_prerequisite()
     if reason is not None:
         skip_or_fail(f"the Chromium oracle cannot run: {reason}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(5_000)
-            page.route(f"{ORIGIN}/**", lambda route: route.fulfill(
-                status=200, content_type="text/html", body="<!doctype html><html><body><div id=view></div></body></html>"))
-            page.goto(f"{ORIGIN}/")
-            page.add_script_tag(path=str(BUNDLE))
-            page.evaluate(SETUP)
-            yield Oracle(page)
-        finally:
-            browser.close()
+    page = chromium.new_page()  # tests/conftest.py: the run's one browser
+    try:
+        page.set_default_timeout(5_000)
+        page.route(f"{ORIGIN}/**", lambda route: route.fulfill(
+            status=200, content_type="text/html", body="<!doctype html><html><body><div id=view></div></body></html>"))
+        page.goto(f"{ORIGIN}/")
+        page.add_script_tag(path=str(BUNDLE))
+        page.evaluate(SETUP)
+        yield Oracle(page)
+    finally:
+        page.close()
 
 
 def compare(
