@@ -19,8 +19,18 @@ from .events import BaseEventHandler, InfoEvent, event
 from .live_socket import ConnectedLiveViewSocket, LiveViewSocket, UnconnectedSocket, is_connected
 from .live_view import LiveView
 from .stream import Stream, StreamError
+from .uploads import (
+    ConsumedUpload, ExternalUploadMeta, UploadConfig, UploadConstraints, UploadEntry, UploadError, live_file_input,
+    upload_preview_tag,
+)
+from pyview_templates import register_filter as _register_filter
+
+# Templates write {{ uploads | live_file_input }} and {{ entry | upload_preview_tag }}.
+_register_filter("live_file_input", live_file_input)
+_register_filter("upload_preview_tag", upload_preview_tag)
 
 __all__ = [
-    "BaseEventHandler", "ConnectedLiveViewSocket", "InfoEvent", "LiveView", "LiveViewSocket", "PyView", "Stream",
-    "StreamError", "UnconnectedSocket", "event", "is_connected",
+    "BaseEventHandler", "ConnectedLiveViewSocket", "ConsumedUpload", "ExternalUploadMeta", "InfoEvent", "LiveView",
+    "LiveViewSocket", "PyView", "Stream", "StreamError", "UnconnectedSocket", "UploadConfig", "UploadConstraints",
+    "UploadEntry", "UploadError", "event", "is_connected",
 ]

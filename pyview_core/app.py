@@ -80,6 +80,7 @@ class PyView(Starlette):
         idle_timeout: float = 60.0,
         limits: Optional[Limits] = None,
         https_only_cookie: Optional[bool] = None,
+        upload_dir: Optional[str | Path] = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -101,6 +102,8 @@ class PyView(Starlette):
             development=not production,
             allowed_origins=allowed,
         )
+        if upload_dir is not None:
+            self.runtime.upload_dir = Path(upload_dir)
         if root_layout is default_layout:
             warm_default_layout()
         vendor = [f"/static/pyview/vendor/{name}" for name in VENDOR_FILES]

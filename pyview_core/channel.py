@@ -36,7 +36,9 @@ from .mailbox import Mailbox, MailboxClosed
 from .routing import LiveRoute, parse_live_url
 from .runtime import Runtime
 from .stream import render_rounds
+from .uploads import Presign, ProgressCallback, UploadConfig, UploadConstraints
 from .tasks import TaskOwner
+from .upload_host import ViewUploads
 
 logger = logging.getLogger("pyview_core")
 
@@ -44,8 +46,11 @@ LIVEVIEW_VERSION = "1.2.12"
 _MAX_PATCH_CHAIN = 8  # handle_params may push_patch again; stop runaway loops
 
 # Mailbox message kinds: (EVENT, ref, payload), (PATCH, ref, payload), (INFO, InfoEvent),
-# (CIDS_WILL_DESTROY, ref, payload), (CIDS_DESTROYED, ref, payload).
-EVENT, PATCH, INFO, CIDS_WILL_DESTROY, CIDS_DESTROYED = range(5)
+# (CIDS_WILL_DESTROY, ref, payload), (CIDS_DESTROYED, ref, payload), (ALLOW_UPLOAD, ref, payload),
+# (PROGRESS, ref, payload); for an lvu: topic, (UPLOAD_JOIN, ref, (topic, join_ref, token)),
+# (UPLOAD_CHUNK, ref, (topic, join_ref, bytes)), (UPLOAD_LEAVE, ref, (topic, join_ref)), (UPLOAD_TIMEOUT, topic).
+EVENT, PATCH, INFO, CIDS_WILL_DESTROY, CIDS_DESTROYED, ALLOW_UPLOAD, PROGRESS = range(7)
+UPLOAD_JOIN, UPLOAD_CHUNK, UPLOAD_LEAVE, UPLOAD_TIMEOUT = range(7, 11)
 
 Push = Callable[[list], None]
 
@@ -69,6 +74,7 @@ class LiveChannel:
         topic: str,
         join_ref: str,
         route: LiveRoute,
+        release_upload: Callable[[str], None] = lambda topic: None,
     ) -> None:
         self.runtime = runtime
         self.topic = topic
@@ -89,6 +95,11 @@ class LiveChannel:
         self._sent_title: Optional[str] = None
         self._topics: dict[str, None] = {}
         self._handlers: dict[Optional[str], tuple[Any, Any]] = {}
+        self.uploads = ViewUploads(
+            runtime.signer, runtime.upload_dir, push, topic, join_ref,
+            on_timeout=lambda upload_topic: self.mailbox.offer((UPLOAD_TIMEOUT, upload_topic)),
+            release=release_upload,
+        )
 
     # --- the actor ------------------------------------------------------------------------------
 
@@ -160,6 +171,21 @@ class LiveChannel:
                 ended = await self._on_infos(message[1])
             elif kind == PATCH:
                 ended = await self._on_live_patch(message[1], message[2])
+            elif kind == UPLOAD_CHUNK:
+                await self.uploads.chunk(message[2][0], message[2][1], message[1], message[2][2])
+                ended = False
+            elif kind == PROGRESS:
+                ended = await self._on_progress(message[1], message[2])
+            elif kind == ALLOW_UPLOAD:
+                ended = await self._on_allow_upload(message[1], message[2])
+            elif kind == UPLOAD_JOIN:
+                self.uploads.join(message[2][0], message[2][1], message[1], message[2][2])
+                ended = False
+            elif kind == UPLOAD_LEAVE:
+                self.uploads.leave(message[2][0], message[2][1], message[1])
+                ended = False
+            elif kind == UPLOAD_TIMEOUT:
+                ended = await self._settle(None) if self.uploads.timed_out(message[1]) else False
             elif kind == CIDS_WILL_DESTROY:
                 self._reply(message[1], {})
                 ended = False
@@ -190,6 +216,10 @@ class LiveChannel:
         self.mailbox.close()
         self.mailbox.clear()
         await self.jobs.aclose()
+        try:
+            self.uploads.close()  # every temp file of this view is deleted
+        except Exception:
+            logger.exception("%s: releasing its uploads failed", self.view_name)
         pubsub = self.runtime.pubsub
         for topic in list(self._topics):
             try:
@@ -244,6 +274,15 @@ class LiveChannel:
 
     def start_job(self, job: Coroutine[Any, Any, Any]) -> "asyncio.Task[Any]":
         return self.jobs.start(self._guarded(job))
+
+    def allow_upload(
+        self, name: str, constraints: UploadConstraints, auto_upload: bool,
+        progress: Optional[ProgressCallback], external: Optional[Presign],
+    ) -> UploadConfig:
+        return self.uploads.allow(name, constraints, auto_upload, progress, external)
+
+    def cancel_upload(self, name: str, ref: str) -> bool:
+        return self.uploads.cancel(name, ref)
 
     def start_timer(self, event: InfoEvent, seconds: float, repeat: bool) -> "asyncio.Task[Any]":
         if repeat:
@@ -341,6 +380,13 @@ class LiveChannel:
             else:
                 self._refuse(ref, name, f"reserved event name {name!r}", "reserved")
             return False
+        uploads = payload.get("uploads")
+        if uploads:  # the files a form's file inputs hold: validated before any byte is sent
+            try:
+                self.uploads.from_form(uploads)
+            except ValueError as exc:
+                self._refuse(ref, name, f"event {name!r}: uploads: {exc}", "payload")
+                return False
         handler_and_plan = self._event_handler(name)
         if handler_and_plan is None:
             self._refuse(ref, name, f"{self.view_name} has no handler for event {name!r}", "unknown")
@@ -378,6 +424,28 @@ class LiveChannel:
             self._refuse(ref, "live_patch", str(refused), "params")
             return False
         await invoke(*bound)
+        return await self._settle(ref)
+
+    async def _on_allow_upload(self, ref: Any, payload: dict) -> bool:
+        """The preflight: a token (or external uploader metadata) per valid entry, and the new page."""
+        try:
+            response = await self.uploads.preflight(payload, self.socket)
+        except ValueError as exc:
+            self._refuse(ref, "allow_upload", str(exc), "upload")
+            return False
+        diff, later = self._render_diffs(join=False)
+        if diff:
+            response["diff"] = diff
+        self._reply(ref, response)
+        for extra in later:
+            self._push_event("diff", extra)
+        return False
+
+    async def _on_progress(self, ref: Any, payload: dict) -> bool:
+        problem = await self.uploads.progress(payload, self.socket)
+        if problem is not None:
+            self._refuse(ref, "progress", problem, "upload")
+            return False
         return await self._settle(ref)
 
     async def _on_infos(self, first: InfoEvent) -> bool:

@@ -25,19 +25,27 @@ from urllib.parse import ParseResult, parse_qs
 
 import orjson
 
-from .channel import CIDS_DESTROYED, CIDS_WILL_DESTROY, EVENT, PATCH, LiveChannel
+from .channel import (
+    ALLOW_UPLOAD, CIDS_DESTROYED, CIDS_WILL_DESTROY, EVENT, PATCH, PROGRESS, UPLOAD_CHUNK, UPLOAD_JOIN, UPLOAD_LEAVE,
+    LiveChannel,
+)
 from .outbox import Outbox
 from .probe import probe_of
 from .routing import LiveRoute, parse_live_url
 from .runtime import Runtime, view_identity
 from .security import InvalidToken, csrf_fingerprint, csrf_valid, origin_allowed
+from .upload_host import TOKEN_MAX_AGE as UPLOAD_TOKEN_MAX_AGE
+from .upload_host import TOKEN_PURPOSE as UPLOAD_TOKEN_PURPOSE
 
 logger = logging.getLogger("pyview_core")
 
 SESSION_MAX_AGE = 14 * 24 * 3600  # Phoenix: two weeks
 CLOSE_TIMEOUT = 2.0  # how long a close frame may wait for a client that does not read
 
-_CHANNEL_EVENTS = {"event": EVENT, "live_patch": PATCH, "cids_will_destroy": CIDS_WILL_DESTROY, "cids_destroyed": CIDS_DESTROYED}
+_CHANNEL_EVENTS = {
+    "event": EVENT, "live_patch": PATCH, "cids_will_destroy": CIDS_WILL_DESTROY, "cids_destroyed": CIDS_DESTROYED,
+    "allow_upload": ALLOW_UPLOAD, "progress": PROGRESS,
+}
 
 
 class LiveConnection:
@@ -49,6 +57,7 @@ class LiveConnection:
         self._receive = receive
         self._send = send
         self.channels: dict[str, LiveChannel] = {}
+        self.upload_routes: dict[str, LiveChannel] = {}  # lvu:<entry> topic -> the view it uploads to
         self._actors: set[asyncio.Task[None]] = set()
         self.csrf_ok = False
         self.cookie_session: dict[str, Any] = {}
@@ -197,6 +206,12 @@ class LiveConnection:
     def forget(self, channel: LiveChannel) -> None:
         if self.channels.get(channel.topic) is channel:
             del self.channels[channel.topic]
+        for topic in [t for t, owner in self.upload_routes.items() if owner is channel]:
+            del self.upload_routes[topic]
+
+    def release_upload(self, topic: str) -> None:
+        """The view ended an ``lvu:`` channel: its frames are no longer routed."""
+        self.upload_routes.pop(topic, None)
 
     # --- frames -------------------------------------------------------------------------------
 
@@ -225,6 +240,13 @@ class LiveConnection:
         if event == "phx_join":
             self._join(join_ref, ref, topic, payload)
             return
+        uploading = self.upload_routes.get(topic)
+        if uploading is not None:
+            if event == "phx_leave":
+                uploading.deliver((UPLOAD_LEAVE, ref, (topic, join_ref)))
+            else:
+                self._reply(join_ref, ref, topic, "error", {"reason": f"unknown event {event!r} on an upload channel"})
+            return
         channel = self.channels.get(topic)
         if channel is None:
             if event == "phx_leave":
@@ -244,7 +266,7 @@ class LiveConnection:
             self._reply(channel.join_ref, ref, topic, "error", {"reason": f"unknown event {event!r}"})
 
     def _on_binary(self, data: bytes) -> None:
-        """Binary frames carry upload chunks, which this server does not accept yet."""
+        """Binary frames carry upload chunks (PROTOCOL.md §2.3), routed to the view they are for."""
         if len(data) < 5 or data[0] != 0:
             logger.warning("dropped a malformed binary frame")
             return
@@ -253,8 +275,20 @@ class LiveConnection:
         for size in sizes:
             fields.append(data[offset:offset + size].decode("utf-8", "replace"))
             offset += size
-        join_ref, ref, topic, _event = fields
-        self._reply(join_ref or None, ref or None, topic, "error", {"reason": "disallowed"})
+        if offset > len(data):
+            logger.warning("dropped a binary frame shorter than its header says")
+            return
+        join_ref, ref, topic, event = (field or None for field in fields)
+        channel = self.upload_routes.get(topic or "")
+        if channel is None or event != "chunk":
+            reason = "unmatched topic" if channel is None else f"unknown event {event!r} on an upload channel"
+            self._reply(join_ref, ref, topic or "", "error", {"reason": reason})
+            return
+        refused = channel.uploads.offer_chunk(topic)
+        if refused is not None:
+            self._reply(join_ref, ref, topic, "error", {"reason": refused})
+            return
+        channel.deliver((UPLOAD_CHUNK, ref, (topic, join_ref, data[offset:])))
 
     def _reply(self, join_ref: Any, ref: Any, topic: str, status: str, response: dict) -> None:
         assert self.outbox is not None  # frames are read only after the socket was accepted
@@ -263,10 +297,11 @@ class LiveConnection:
     # --- joining ------------------------------------------------------------------------------
 
     def _join(self, join_ref: Any, ref: Any, topic: str, payload: dict) -> None:
+        if topic.startswith("lvu:"):
+            self._join_upload(join_ref, ref, topic, payload)
+            return
         if not topic.startswith("lv:"):
-            # Upload channels (lvu:) arrive with the uploads work; anything else is unknown.
-            reason = "disallowed" if topic.startswith("lvu:") else "unmatched topic"
-            self._reply(join_ref, ref, topic, "error", {"reason": reason})
+            self._reply(join_ref, ref, topic, "error", {"reason": "unmatched topic"})
             return
         if join_ref is None:
             self._reply(None, ref, topic, "error", {"reason": "phx_join needs a join ref"})
@@ -284,7 +319,7 @@ class LiveConnection:
             self._reply(join_ref, ref, topic, "error", {"reason": refused.reason})
             return
         assert self.outbox is not None  # joins arrive after the socket was accepted
-        channel = LiveChannel(self.runtime, self.outbox.push, self.forget, topic, join_ref, route)
+        channel = LiveChannel(self.runtime, self.outbox.push, self.forget, topic, join_ref, route, self.release_upload)
         self.channels[topic] = channel
         if self._probe is not None:
             self._probe.joined(channel)
@@ -292,6 +327,25 @@ class LiveConnection:
         actor = channel.start(ref, url, path_params, session)
         self._actors.add(actor)
         actor.add_done_callback(self._actors.discard)
+
+    def _join_upload(self, join_ref: Any, ref: Any, topic: str, payload: dict) -> None:
+        """``lvu:<entry>``: route it to the view its token was signed for, which checks the rest."""
+        if join_ref is None:
+            self._reply(None, ref, topic, "error", {"reason": "phx_join needs a join ref"})
+            return
+        if topic in self.upload_routes:
+            self._reply(join_ref, ref, topic, "error", {"reason": "already_registered"})
+            return
+        try:
+            claims = self.runtime.signer.load(UPLOAD_TOKEN_PURPOSE, payload.get("token"), max_age=UPLOAD_TOKEN_MAX_AGE)
+        except InvalidToken:
+            claims = {}
+        channel = self.channels.get(claims.get("t", ""))
+        if channel is None or channel.join_ref != claims.get("j") or len(self.upload_routes) >= self.runtime.limits.max_channels:
+            self._reply(join_ref, ref, topic, "error", {"reason": "invalid_token"})
+            return
+        self.upload_routes[topic] = channel
+        channel.deliver((UPLOAD_JOIN, ref, (topic, join_ref, payload.get("token"))))
 
     def _authorize(self, topic: str, payload: dict) -> tuple[LiveRoute, dict[str, Any], ParseResult]:
         """The route, path params and URL this join may mount; ``JoinRefused`` otherwise (PROTOCOL §8)."""

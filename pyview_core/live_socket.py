@@ -17,6 +17,7 @@ from typing import Any, Generic, Optional, Protocol, TypeGuard, TypeVar, Union
 import orjson
 
 from .events import InfoEvent
+from .uploads import Presign, ProgressCallback, UploadConfig, UploadConstraints
 from .security import build_path
 
 T = TypeVar("T")
@@ -45,6 +46,13 @@ class UnconnectedSocket(Generic[T]):
         """Answer the HTTP request with a redirect to a local ``path`` instead of the page."""
         self.navigation = Navigation("redirect", build_path(path, params))
 
+    def allow_upload(
+        self, name: str, constraints: Optional[UploadConstraints] = None, auto_upload: bool = False,
+        progress: Optional[ProgressCallback] = None, external: Optional[Presign] = None,
+    ) -> UploadConfig:
+        """An upload for the page's first render (files can only arrive once the socket is connected)."""
+        return UploadConfig(name, constraints or UploadConstraints(), auto_upload=auto_upload, progress=progress, external=external)
+
 
 class ViewHost(Protocol):
     """What a connected socket needs from the runtime that runs its view (the channel).
@@ -66,6 +74,13 @@ class ViewHost(Protocol):
     def start_job(self, job: Coroutine[Any, Any, Any]) -> "asyncio.Task[Any]": ...
 
     def start_timer(self, event: InfoEvent, seconds: float, repeat: bool) -> "asyncio.Task[Any]": ...
+
+    def allow_upload(
+        self, name: str, constraints: UploadConstraints, auto_upload: bool,
+        progress: Optional[ProgressCallback], external: Optional[Presign],
+    ) -> UploadConfig: ...
+
+    def cancel_upload(self, name: str, ref: str) -> bool: ...
 
 
 class ConnectedLiveViewSocket(Generic[T]):
@@ -142,6 +157,25 @@ class ConnectedLiveViewSocket(Generic[T]):
         if not asyncio.iscoroutine(job):
             raise TypeError(f"start_job needs a coroutine (call the async function), got {job!r}")
         return self._host.start_job(job)
+
+    # --- uploads -------------------------------------------------------------------------------
+
+    def allow_upload(
+        self, name: str, constraints: Optional[UploadConstraints] = None, auto_upload: bool = False,
+        progress: Optional[ProgressCallback] = None, external: Optional[Presign] = None,
+    ) -> UploadConfig:
+        """Accept files for the ``live_file_input`` of ``name`` (see :mod:`pyview_core.uploads`).
+
+        ``progress(entry, socket)`` runs as chunks arrive; ``auto_upload`` sends files as soon as
+        they are chosen (else on submit); ``external(entry, socket)`` presigns a direct upload to
+        storage (returns ``ExternalUploadMeta``). Calling it again with the same name replaces the
+        upload, cancelling its entries.
+        """
+        return self._host.allow_upload(name, constraints or UploadConstraints(), auto_upload, progress, external)
+
+    def cancel_upload(self, name: str, ref: str) -> bool:
+        """Cancel entry ``ref`` of upload ``name`` (its bytes are deleted); False if there is none."""
+        return self._host.cancel_upload(name, ref)
 
     # --- navigation and client events ---------------------------------------------------------
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import gc
 import logging
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Optional, Protocol
 
 from .pubsub import PubSub
@@ -100,6 +102,7 @@ class Runtime:
     development: bool = True
     allowed_origins: Optional[list[str]] = None
     sockets: SocketSweeper = field(default_factory=SocketSweeper)
+    upload_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "pyview-uploads")
     _warned: set[tuple[str, str, str]] = field(default_factory=set, repr=False)
 
     def warn_refusal(self, view: str, event: str, reason: str, kind: str) -> None:

@@ -262,6 +262,12 @@ class WebSocketPeer:
             raise SocketClosed(self.close_code)
         self._to_server.put_nowait({"type": "websocket.receive", "text": text})
 
+    def send_bytes(self, data: bytes) -> None:
+        """Queue a binary frame (upload chunks)."""
+        if self.close_code is not None:
+            raise SocketClosed(self.close_code)
+        self._to_server.put_nowait({"type": "websocket.receive", "bytes": data})
+
     async def receive(self, timeout: float) -> str:
         """The next text frame; ``SocketClosed`` when the server closed; ``TimeoutError`` after ``timeout`` s."""
         if self.close_code is not None:
