@@ -106,3 +106,183 @@ def test_a_file_uploads_in_chunks_and_is_consumed(upload_dir: Path):
             assert not view.has_element("#e-0")
 
     run(scenario())
+
+
+def test_preflight_refuses_what_the_constraints_do_not_allow(upload_dir: Path):
+    app = upload_views.make_app(upload_dir)
+
+    async def scenario():
+        async with live(app, "/upload") as view:
+            wire = Wire(view)
+            answer = await wire.preflight(
+                {**TXT, "ref": "0", "name": "run.exe", "type": "application/x-msdownload"},
+                {**TXT, "ref": "1", "name": "big.txt", "size": 101},
+                {**TXT, "ref": "2", "name": "fake.txt", "type": "image/png"},  # the name fits, the type does not
+                {**TXT, "ref": "3", "name": "data.csv", "type": "text/csv"},
+            )
+            assert answer["errors"] == {"0": ["not_accepted"], "1": ["too_large"], "2": ["not_accepted"]}
+            assert set(answer["entries"]) == {"3"}
+            assert view.has_element("#e-1", text="too_large")
+            answer = await wire.preflight(*({**TXT, "ref": str(i)} for i in (4, 5)))  # 3 valid > max_files 2
+            upload_ref = wire.upload_ref()
+            assert answer["errors"] == {upload_ref: ["too_many_files"]} and answer["entries"] == {}
+            assert view.has_element("#errors", text="too_many_files")
+            assert files_in(upload_dir) == []
+
+    run(scenario())
+
+
+def test_forged_foreign_and_replayed_tokens_are_refused(upload_dir: Path):
+    app = upload_views.make_app(upload_dir)
+
+    async def scenario():
+        async with live(app, "/upload") as other:  # another view (another tab)
+            foreign = (await Wire(other).preflight(TXT))["entries"]["0"]
+            async with live(app, "/upload") as view:
+                wire = Wire(view)
+                token = (await wire.preflight(TXT))["entries"]["0"]
+                assert (await wire.join("lvu:0", token[:-2] + "xx", "91"))["response"] == {"reason": "invalid_token"}
+                assert (await wire.join("lvu:0", foreign, "92"))["response"] == {"reason": "invalid_token"}
+                assert (await wire.join("lvu:0", "not a token", "93"))["response"] == {"reason": "invalid_token"}
+                assert (await wire.join("lvu:7", token, "94"))["response"] == {"reason": "disallowed"}  # the token names entry 0
+                assert (await wire.join("lvu:0", token, "95"))["status"] == "ok"
+                assert (await wire.join("lvu:0", token, "96"))["response"] == {"reason": "already_registered"}
+                await wire.send_file("lvu:0", "95", b"hello, uploads!")
+                await wire.progress("0", 100)
+                assert view.has_element("#saved", text="a.txt=hello")
+                # consumed: the same token cannot upload again
+                assert (await wire.join("lvu:0", token, "97"))["response"] == {"reason": "disallowed"}
+            assert files_in(upload_dir) == []
+
+    run(scenario())
+
+
+def test_bytes_past_the_declared_size_stop_the_upload_and_delete_the_file(upload_dir: Path):
+    app = upload_views.make_app(upload_dir)
+
+    async def scenario():
+        async with live(app, "/upload") as view:
+            wire = Wire(view)
+            token = (await wire.preflight(TXT))["entries"]["0"]  # declares 15 bytes
+            await wire.join("lvu:0", token, "90")
+            replies = await wire.send_file("lvu:0", "90", b"0123456789" * 3)
+            assert replies[0] == {"status": "ok", "response": {}}
+            assert replies[1] == {"status": "error", "response": {"reason": "file_size_limit_exceeded", "limit": 15}}
+            assert files_in(upload_dir) == []
+            third = await wire.binary(chunk_frame("90", "99", "lvu:0", b"x"), "99", "lvu:0")
+            assert third[4]["response"] == {"reason": "unmatched topic"}  # the upload channel is gone
+            await wire.progress("0", 50)
+            assert view.has_element("#e-0", text="too_large")
+
+    run(scenario())
+
+
+def test_a_chunk_before_the_previous_answer_is_refused(upload_dir: Path):
+    app = upload_views.make_app(upload_dir)
+
+    async def scenario():
+        async with live(app, "/upload") as view:
+            wire = Wire(view)
+            token = (await wire.preflight({**TXT, "size": 20}))["entries"]["0"]
+            await wire.join("lvu:0", token, "90")
+            wire.peer.send_bytes(chunk_frame("90", "100", "lvu:0", b"0123456789"))
+            wire.peer.send_bytes(chunk_frame("90", "101", "lvu:0", b"0123456789"))  # did not wait for 100
+            second = await wire.until(lambda f: f[1] == "101" and f[3] == "phx_reply")
+            assert second[4]["response"] == {"reason": "a chunk was sent before the previous one was answered"}
+            first = await wire.until(lambda f: f[1] == "100" and f[3] == "phx_reply")
+            assert first[4]["status"] == "ok"
+
+    run(scenario())
+
+
+def test_completion_is_judged_by_the_bytes_not_the_client(upload_dir: Path):
+    app = upload_views.make_app(upload_dir)
+
+    async def scenario():
+        async with live(app, "/upload") as view:
+            wire = Wire(view)
+            token = (await wire.preflight(TXT))["entries"]["0"]
+            await wire.join("lvu:0", token, "90")
+            await wire.send_file("lvu:0", "90", b"0123456789")  # 10 of 15 bytes
+            await wire.progress("0", 100)
+            assert view.has_element("#e-0", text="incomplete")
+            assert not view.has_element("#saved", text="a.txt")
+            assert files_in(upload_dir) == []
+
+    run(scenario())
+
+
+def test_an_abandoned_upload_times_out_and_its_file_is_deleted(upload_dir: Path):
+    app = upload_views.make_app(upload_dir)
+
+    async def scenario():
+        async with live(app, "/slow") as view:  # chunk_timeout 0.2 s
+            wire = Wire(view)
+            token = (await wire.preflight(TXT))["entries"]["0"]
+            await wire.join("lvu:0", token, "90")
+            await wire.send_file("lvu:0", "90", b"0123456789")
+            assert len(files_in(upload_dir)) == 1
+            error = await wire.until(lambda f: f[2] == "lvu:0" and f[3] == "phx_error")  # then nothing more comes
+            assert error[4] == {"reason": "timeout"}
+            assert files_in(upload_dir) == []
+            await view.render_async()
+            assert view.has_element("#e-0", text="timeout")
+
+    run(scenario())
+
+
+def test_cancel_and_disconnect_delete_the_files(upload_dir: Path):
+    app = upload_views.make_app(upload_dir)
+
+    async def scenario():
+        async with live(app, "/upload") as view:
+            wire = Wire(view)
+            answer = await wire.preflight(TXT, {**TXT, "ref": "1", "name": "b.txt"})
+            await wire.join("lvu:0", answer["entries"]["0"], "90")
+            await wire.join("lvu:1", answer["entries"]["1"], "91")
+            await wire.send_file("lvu:0", "90", b"0123456789")
+            await wire.send_file("lvu:1", "91", b"0123456789")
+            assert len(files_in(upload_dir)) == 2
+            reply = await wire.request("event", {"type": "click", "event": "cancel", "value": {"ref": "0"}})
+            assert reply["status"] == "ok"
+            assert len(files_in(upload_dir)) == 1 and not view.has_element("#e-0")
+            refused = await wire.binary(chunk_frame("90", "120", "lvu:0", b"x"), "120", "lvu:0")
+            assert refused[4]["response"] == {"reason": "unmatched topic"}
+        assert files_in(upload_dir) == []  # the tab closed mid-upload
+
+    run(scenario())
+
+
+def test_finished_files_not_consumed_are_deleted_with_the_view(upload_dir: Path):
+    app = upload_views.make_app(upload_dir)
+
+    async def scenario():
+        async with live(app, "/upload") as view:
+            wire = Wire(view)
+            await wire.request("event", {"type": "click", "event": "keep", "value": {}})
+            token = (await wire.preflight(TXT))["entries"]["0"]
+            await wire.join("lvu:0", token, "90")
+            await wire.send_file("lvu:0", "90", b"hello, uploads!")
+            await wire.progress("0", 100)
+            assert view.has_element("#e-0", text="a.txt 100%")
+            assert len(files_in(upload_dir)) == 1
+        assert files_in(upload_dir) == []
+
+    run(scenario())
+
+
+def test_a_form_change_validates_entries_before_any_byte_is_sent(upload_dir: Path):
+    app = upload_views.make_app(upload_dir)
+
+    async def scenario():
+        async with live(app, "/upload") as view:
+            wire = Wire(view)
+            uploads = {wire.upload_ref(): [{**TXT, "path": "docs", "name": "x.exe", "type": "application/octet-stream"}]}
+            reply = await wire.request("event", {
+                "type": "form", "event": "validate", "value": "", "meta": {"_target": "docs"}, "uploads": uploads,
+            })
+            assert reply["status"] == "ok"
+            assert view.has_element("#e-0", text="x.exe 0% not_accepted")
+            assert 'data-phx-error-refs="0"' in view.html()
+
+    run(scenario())
