@@ -31,6 +31,9 @@ __all__ = [
 DEFAULT_MAX_FILE_SIZE = 8_000_000  # Phoenix's defaults
 DEFAULT_CHUNK_SIZE = 64_000
 DEFAULT_CHUNK_TIMEOUT = 10.0
+#: Entries a view keeps beyond ``max_files`` (refused ones, shown with their errors): a client that
+#: declares more is refused, so repeated preflights cannot grow a view's memory.
+EXTRA_ENTRIES = 32
 
 
 @dataclass(frozen=True)
@@ -270,6 +273,12 @@ class UploadConfig:
         if not isinstance(client_entries, list):
             raise ValueError("upload entries must be a list")
         fresh = [e for e in client_entries if isinstance(e, dict) and self.entry(str(e.get("ref"))) is None]
+        room = self.constraints.max_files + EXTRA_ENTRIES - len(self.entries)
+        if len(fresh) > max(room, 0) and not (self.constraints.max_files == 1 and len(fresh) == 1):
+            raise ValueError(
+                f"{len(fresh)} more files declared for {self.name!r}, which holds {len(self.entries)} "
+                f"(at most {self.constraints.max_files} + {EXTRA_ENTRIES} refused ones); cancel some first"
+            )
         if self.constraints.max_files == 1 and len(fresh) == 1:
             for old in list(self.entries):  # a single-file input: the new file replaces the old one
                 self._remove(old)

@@ -286,3 +286,38 @@ def test_a_form_change_validates_entries_before_any_byte_is_sent(upload_dir: Pat
             assert 'data-phx-error-refs="0"' in view.html()
 
     run(scenario())
+
+
+def test_a_client_cannot_grow_a_view_by_declaring_files_forever(upload_dir: Path):
+    app = upload_views.make_app(upload_dir)
+
+    async def scenario():
+        async with live(app, "/upload") as view:
+            wire = Wire(view)
+            refused = 0
+            for batch in range(10):
+                entries = [{**TXT, "ref": f"{batch}-{i}", "name": "x.exe"} for i in range(10)]
+                reply = await wire.request("allow_upload", {"ref": wire.upload_ref(), "entries": entries})
+                refused += reply["status"] == "error"
+            assert refused > 0
+            assert len(view._channel.uploads.configs["docs"].entries) <= 2 + 32
+            assert "holds" in reply["response"]["reason"]
+
+    run(scenario())
+
+
+def test_a_crash_mid_upload_deletes_the_files(upload_dir: Path):
+    app = upload_views.make_app(upload_dir)
+
+    async def scenario():
+        async with live(app, "/upload") as view:
+            wire = Wire(view)
+            token = (await wire.preflight(TXT))["entries"]["0"]
+            await wire.join("lvu:0", token, "90")
+            await wire.send_file("lvu:0", "90", b"0123456789")
+            assert len(files_in(upload_dir)) == 1
+            with pytest.raises(ZeroDivisionError):
+                await view.element("#boom").click()
+            assert files_in(upload_dir) == []
+
+    run(scenario())

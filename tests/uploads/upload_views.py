@@ -37,6 +37,10 @@ class UploadView(LiveView[dict]):
     async def keep(self, socket: Any) -> None:
         socket.context["consume"] = False
 
+    @event("boom")
+    async def boom(self, socket: Any) -> None:
+        raise ZeroDivisionError("a handler failed mid-upload")
+
     @event("cancel")
     async def cancel(self, socket: Any, ref: str) -> None:
         socket.cancel_upload("docs", ref)
