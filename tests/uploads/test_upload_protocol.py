@@ -321,3 +321,22 @@ def test_a_crash_mid_upload_deletes_the_files(upload_dir: Path):
             assert files_in(upload_dir) == []
 
     run(scenario())
+
+
+def test_external_uploads_answer_uploader_metadata_and_never_take_bytes(upload_dir: Path):
+    app = upload_views.make_app(upload_dir)
+
+    async def scenario():
+        async with live(app, "/external") as view:
+            wire = Wire(view)
+            answer = await wire.preflight(TXT)
+            assert answer["entries"] == {"0": {"uploader": "S3", "url": "https://bucket.example/", "fields": {"key": "docs/a.txt"}}}
+            token = wire.view._channel.uploads.signer.sign("upload", {"t": view.topic, "j": view.join_ref, "u": wire.upload_ref(), "e": "0"})
+            assert (await wire.join("lvu:0", token, "90"))["response"] == {"reason": "disallowed"}  # no bytes through us
+            await wire.progress("0", 40)
+            assert view.has_element("#e-0", text="a.txt 40%")
+            await wire.progress("0", 100)
+            assert view.has_element("#saved", text="a.txt@docs/a.txt;")
+            assert files_in(upload_dir) == []
+
+    run(scenario())
