@@ -7,12 +7,41 @@
   "use strict";
   var pyview = (window.pyview = window.pyview || {});
   pyview.hooks = pyview.hooks || {};
+  pyview.uploaders = pyview.uploaders || {};
+  // External uploads (allow_upload(..., external=presign)): "S3" posts each file straight to an
+  // S3-compatible store with the presigned POST the server made (meta: {uploader, url, fields}).
+  // Register your own uploader under another name the same way, before this script runs.
+  if (!pyview.uploaders.S3) {
+    pyview.uploaders.S3 = function (entries, onViewError) {
+      entries.forEach(function (entry) {
+        var form = new FormData();
+        var fields = entry.meta.fields || {};
+        Object.keys(fields).forEach(function (name) { form.append(name, fields[name]); });
+        form.append("file", entry.file); // the policy fields first: S3 ignores fields after the file
+        var request = new XMLHttpRequest();
+        onViewError(function () { request.abort(); });
+        request.upload.addEventListener("progress", function (event) {
+          if (!event.lengthComputable) return;
+          var percent = Math.floor((event.loaded * 100) / event.total);
+          if (percent < 100) entry.progress(percent); // 100 only once the store said yes
+        });
+        request.onload = function () {
+          if (request.status >= 200 && request.status < 300) entry.progress(100);
+          else entry.error("the store answered " + request.status);
+        };
+        request.onerror = function () { entry.error("the store could not be reached"); };
+        request.open("POST", entry.meta.url, true);
+        request.send(form);
+      });
+    };
+  }
   var meta = document.querySelector("meta[name='csrf-token']");
   var csrfToken = meta ? meta.getAttribute("content") : null;
   // No longPollFallbackMs on purpose: the server speaks WebSocket only (PROTOCOL.md §2.7).
   var liveSocket = new LiveView.LiveSocket("/live", Phoenix.Socket, {
     params: {_csrf_token: csrfToken},
     hooks: pyview.hooks,
+    uploaders: pyview.uploaders,
   });
   liveSocket.connect();
   pyview.liveSocket = liveSocket;
