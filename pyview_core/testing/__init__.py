@@ -8,16 +8,18 @@
 
 :func:`live` loads a page of an app through its real ASGI interface and joins the view over the
 real Channels V2 protocol; every action is checked against the page's markup (see
-:mod:`pyview_core.testing.driver`). :class:`ClientRendered` is the in-process model of the
-LiveView 1.2 client's merge that it uses (see :mod:`pyview_core.testing.client`).
+:mod:`pyview_core.testing.driver`); :func:`file_input` chooses files for a ``live_file_input`` and
+uploads them through the real upload protocol (see :mod:`pyview_core.testing.uploads`).
+:class:`ClientRendered` is the in-process model of the LiveView 1.2 client's merge that it uses
+(see :mod:`pyview_core.testing.client`).
 """
 
 from .client import ClientRendered, replay
 from .errors import LiveViewTestError, LiveViewTestWarning
 
 __all__ = [
-    "ClientRendered", "Element", "FormHandle", "LiveViewTest", "LiveViewTestError", "LiveViewTestWarning",
-    "Redirected", "live", "replay",
+    "ClientRendered", "Element", "FileInput", "FormHandle", "LiveViewTest", "LiveViewTestError", "LiveViewTestWarning",
+    "Redirected", "SelectedFile", "file_input", "live", "replay",
 ]
 
 
@@ -31,4 +33,8 @@ def __getattr__(name: str):
         from . import elements
 
         return getattr(elements, name)
+    if name in ("FileInput", "SelectedFile", "file_input"):
+        from . import uploads
+
+        return getattr(uploads, name)
     raise AttributeError(name)

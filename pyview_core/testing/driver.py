@@ -29,7 +29,7 @@ import tempfile
 import warnings
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import quote
 
 import orjson
@@ -47,6 +47,9 @@ from .asgi import CookieJar, HttpResponse, Origin, SocketClosed, WebSocketPeer, 
 from .client import ClientRendered
 from .elements import Element, FormHandle, TextFilter, send_key
 from .errors import LiveViewTestError, LiveViewTestWarning
+
+if TYPE_CHECKING:
+    from .uploads import FileInput
 
 __all__ = ["LiveViewTest", "Redirected", "live"]
 
@@ -292,6 +295,14 @@ class LiveViewTest:
         """The ``<form>`` at ``selector`` with ``data`` typed into its fields (checked when it is used)."""
         __tracebackhide__ = True
         return FormHandle(self, selector, data or {})
+
+    def file_input(self, selector: str, name: str, files: list[dict[str, Any]]) -> "FileInput":
+        """Files chosen for the ``live_file_input`` named ``name`` of the form at ``selector`` (see
+        :func:`pyview_core.testing.uploads.file_input`): ``select()``, ``render_upload()``, ``submit()``."""
+        __tracebackhide__ = True
+        from .uploads import FileInput
+
+        return FileInput(self, selector, name, files)
 
     def has_element(self, selector: str, text: TextFilter = None) -> bool:
         """Whether the page has at least one element matching ``selector`` (and containing ``text``)."""
