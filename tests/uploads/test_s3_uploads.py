@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,12 +46,17 @@ def wait_for_port(port: int, process: subprocess.Popen, what: str) -> None:
 
 
 def start(args: list[str], port: int, what: str, env: dict[str, str] | None = None) -> subprocess.Popen:
-    process = subprocess.Popen(args, cwd=HERE, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # stderr to a file, not a pipe: a server that logs every request would fill a pipe and stall
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(args, cwd=HERE, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=log)
+    process.log = log  # type: ignore[attr-defined]
     try:
         wait_for_port(port, process, what)
-    except RuntimeError:
+    except RuntimeError as exc:
         process.kill()
-        raise
+        process.wait()
+        log.seek(0)
+        raise RuntimeError(f"{exc}; its stderr:\n{log.read().decode(errors='replace')[-2000:]}") from None
     return process
 
 
@@ -60,6 +66,8 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(10)
     except subprocess.TimeoutExpired:
         process.kill()
+        process.wait()
+    process.log.close()  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="module")
