@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from starlette.routing import Mount
+from starlette.routing import Mount, Route
 
 from pyview_core import PyView
 
@@ -14,11 +14,14 @@ from .home.home import HomeLiveView
 from .live_output.live_output import LiveOutputView
 from .table.table import ItemLiveView, TableLiveView
 from .todo.todo import TodoLiveView
+from .uploads.uploads import UploadsLiveView, photo_file
+from .uploads.uploads import lifespan as uploads_lifespan
 from .volume.volume import VolumeLiveView
 
 
 def create_app(**options) -> PyView:
     """The examples app; ``options`` go to ``PyView`` (tests pass a fixed secret)."""
+    options.setdefault("lifespan", uploads_lifespan)  # deletes the upload example's photos at shutdown
     app = PyView(title_suffix=" · pyview", default_title="pyview", **options)
     app.add_live_view("/", HomeLiveView)
     app.add_live_view("/counter", CounterLiveView)
@@ -29,6 +32,8 @@ def create_app(**options) -> PyView:
     app.add_live_view("/dashboard", DashboardLiveView)
     app.add_live_view("/todo", TodoLiveView)
     app.add_live_view("/output", LiveOutputView)
+    app.add_live_view("/uploads", UploadsLiveView)
+    app.routes.append(Route("/uploads/files/{name}", photo_file))  # the kept photos' bytes
     app.routes.append(Mount("/gallery", app=gallery))
     return app
 

@@ -141,9 +141,11 @@ class ViewUploads:
     async def progress(self, payload: dict, socket: Any) -> Optional[str]:
         """A ``progress`` report; runs the config's progress callback. An error message for a bad one."""
         config = self.by_ref(payload.get("ref"))
-        entry = config.entry(str(payload.get("entry_ref"))) if config is not None else None
-        if config is None or entry is None:
-            return "progress for an unknown upload entry"
+        if config is None:
+            return "progress for an unknown upload"
+        entry = config.entry(str(payload.get("entry_ref")))
+        if entry is None:  # cancelled or consumed while this report was on its way (Phoenix: a no-op)
+            return None
         reported = payload.get("progress")
         if isinstance(reported, dict):  # the client failed: {"error": reason}
             entry.errors.append(upload_error("external_client_failure" if entry.meta else "incomplete", str(reported.get("error"))))
@@ -296,9 +298,14 @@ class ViewUploads:
                     transfer.timer.cancel()
                 del self._transfers[topic]
                 self._release(topic)
+                self._close(transfer)
         writer = self._writer_of(entry)
         if writer is not None:
             writer.close()
+
+    def _close(self, transfer: _Transfer) -> None:
+        """What Phoenix sends when an UploadChannel stops normally: the client stops sending and forgets it."""
+        self._push([transfer.join_ref, transfer.join_ref, transfer.topic, "phx_close", {}])
 
     def _writer_of(self, entry: UploadEntry) -> Optional[TempFileWriter]:
         return self._writers.get(id(entry))
@@ -311,6 +318,7 @@ class ViewUploads:
                     transfer.timer.cancel()
                 del self._transfers[topic]
                 self._release(topic)
+                self._close(transfer)
         writer = self._writers.pop(id(entry), None)
         if writer is not None:
             writer.discard()

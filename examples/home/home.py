@@ -12,6 +12,7 @@ EXAMPLES = [
     ("/dashboard", "Dashboard", "server-pushed updates with schedule_info"),
     ("/todo", "Todos", "the streams guide's todo app: add, toggle, delete, clear completed"),
     ("/output", "Live output", "a server job's output, value by value, in a stream that keeps the last 1,000 lines"),
+    ("/uploads", "Photo uploads", "drag and drop, progress bars, previews, cancel and errors; upload at once or on Save"),
 ]
 
 

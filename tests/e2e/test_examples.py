@@ -189,9 +189,11 @@ def test_home_lists_examples_and_live_redirects(page: Page):
     open_live(page, "/")
     expect(page).to_have_title("Examples · pyview")
     links = page.locator("main.home ul a")
-    expect(links).to_have_text(["Counter", "Volume", "Chat", "Paginated table", "Dashboard", "Todos", "Live output"])
-    assert [links.nth(i).get_attribute("href") for i in range(7)] == [
-        "/counter", "/volume", "/chat", "/table", "/dashboard", "/todo", "/output"
+    expect(links).to_have_text(
+        ["Counter", "Volume", "Chat", "Paginated table", "Dashboard", "Todos", "Live output", "Photo uploads"]
+    )
+    assert [links.nth(i).get_attribute("href") for i in range(8)] == [
+        "/counter", "/volume", "/chat", "/table", "/dashboard", "/todo", "/output", "/uploads"
     ]
 
     set_marker(page)

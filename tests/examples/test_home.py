@@ -22,6 +22,7 @@ EXAMPLES = [
     ("/dashboard", "Dashboard", "Dashboard", "#metrics"),
     ("/todo", "Todos", "Todos", "#todos"),
     ("/output", "Live output", "Live output", "#log"),
+    ("/uploads", "Photo uploads", "Uploads", "#drop-zone"),
 ]
 
 

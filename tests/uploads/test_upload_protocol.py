@@ -340,3 +340,26 @@ def test_external_uploads_answer_uploader_metadata_and_never_take_bytes(upload_d
             assert files_in(upload_dir) == []
 
     run(scenario())
+
+
+def test_a_cancel_closes_the_upload_channel_and_late_progress_is_acknowledged(upload_dir: Path):
+    app = upload_views.make_app(upload_dir)
+
+    async def scenario():
+        async with live(app, "/upload") as view:
+            wire = Wire(view)
+            token = (await wire.preflight(TXT))["entries"]["0"]
+            await wire.join("lvu:0", token, "90")
+            await wire.send_file("lvu:0", "90", b"0123456789")
+            ref = wire.conn.next_ref()
+            wire.conn.send([view.join_ref, ref, view.topic, "event", {"type": "click", "event": "cancel", "value": {"ref": "0"}}])
+            seen: list[list] = []
+            await wire.until(lambda f: seen.append(f) or (f[1] == ref and f[3] == "phx_reply"))
+            # as when Phoenix stops the upload channel: the client stops sending and forgets it
+            assert ["lvu:0", "phx_close"] in [f[2:4] for f in seen]
+            # reports that crossed the cancel on the wire are acknowledged, not refused
+            assert (await wire.progress("0", 66))["status"] == "ok"
+            assert (await wire.progress("0", {"error": "unmatched topic"}))["status"] == "ok"
+            assert files_in(upload_dir) == []
+
+    run(scenario())
