@@ -107,6 +107,11 @@ class ViewUploads:
         errors: dict[str, list[str]] = {}
         if config.errors:
             errors[config.ref] = [e.code for e in config.errors]
+        # As Phoenix: only the first max_files entries may upload; with too many files, an
+        # auto upload still sends those (the user removes the rest), a manual one sends none.
+        limit = config.constraints.max_files if config.auto_upload or not config.errors else 0
+        valid = [e for e in config.entries if e.valid]
+        eligible = {e.ref for e in valid[:limit] if not e.preflighted}
         for ref in refs:
             entry = config.entry(ref)
             if entry is None:
@@ -114,7 +119,7 @@ class ViewUploads:
             if entry.errors:
                 errors[ref] = [e.code for e in entry.errors]
                 continue
-            if config.errors:
+            if ref not in eligible:
                 continue
             if config.external is not None:
                 meta = config.external(entry, socket)
