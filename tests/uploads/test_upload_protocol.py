@@ -364,3 +364,21 @@ def test_a_cancel_closes_the_upload_channel_and_late_progress_is_acknowledged(up
             assert files_in(upload_dir) == []
 
     run(scenario())
+
+
+def test_navigating_away_mid_upload_deletes_the_files(upload_dir: Path):
+    app = upload_views.make_app(upload_dir)
+
+    async def scenario():
+        async with live(app, "/upload") as view:
+            wire = Wire(view)
+            token = (await wire.preflight(TXT))["entries"]["0"]
+            await wire.join("lvu:0", token, "90")
+            await wire.send_file("lvu:0", "90", b"0123456789")
+            assert len(files_in(upload_dir)) == 1
+            await view.element("#leave").click()
+            view.assert_redirect("/slow")
+            await view.follow_redirect()  # the next view joins once the old one has gone
+            assert files_in(upload_dir) == []
+
+    run(scenario())

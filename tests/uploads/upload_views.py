@@ -37,6 +37,10 @@ class UploadView(LiveView[dict]):
     async def keep(self, socket: Any) -> None:
         socket.context["consume"] = False
 
+    @event("leave")
+    async def leave(self, socket: Any) -> None:
+        await socket.push_navigate("/slow")
+
     @event("boom")
     async def boom(self, socket: Any) -> None:
         raise ZeroDivisionError("a handler failed mid-upload")
