@@ -297,33 +297,29 @@ class ViewUploads:
             self._discard(transfer.entry)
 
     def _finish(self, entry: UploadEntry) -> None:
+        """Every byte is in: the upload channel closes, the file stays until consumed."""
+        self._close_transfers(entry)
+        writer = self._writer_of(entry)
+        if writer is not None:
+            writer.close()
+
+    def _close_transfers(self, entry: UploadEntry) -> None:
+        """End ``entry``'s upload channel as Phoenix does when an UploadChannel stops normally:
+        ``phx_close``, so the client stops sending and forgets it."""
         for topic, transfer in list(self._transfers.items()):
             if transfer.entry is entry:
                 if transfer.timer is not None:
                     transfer.timer.cancel()
                 del self._transfers[topic]
                 self._release(topic)
-                self._close(transfer)
-        writer = self._writer_of(entry)
-        if writer is not None:
-            writer.close()
-
-    def _close(self, transfer: _Transfer) -> None:
-        """What Phoenix sends when an UploadChannel stops normally: the client stops sending and forgets it."""
-        self._push([transfer.join_ref, transfer.join_ref, transfer.topic, "phx_close", {}])
+                self._push([transfer.join_ref, transfer.join_ref, topic, "phx_close", {}])
 
     def _writer_of(self, entry: UploadEntry) -> Optional[TempFileWriter]:
         return self._writers.get(id(entry))
 
     def _discard(self, entry: UploadEntry) -> None:
         """Delete ``entry``'s bytes (and stop its transfer): consumed, cancelled, refused or abandoned."""
-        for topic, transfer in list(self._transfers.items()):
-            if transfer.entry is entry:
-                if transfer.timer is not None:
-                    transfer.timer.cancel()
-                del self._transfers[topic]
-                self._release(topic)
-                self._close(transfer)
+        self._close_transfers(entry)
         writer = self._writers.pop(id(entry), None)
         if writer is not None:
             writer.discard()

@@ -65,6 +65,12 @@ class Wire:
     async def join(self, topic: str, token: Any, jr: str) -> dict:
         return (await self.frame([jr, jr, topic, "phx_join", {"token": token}]))[4]
 
+    async def start(self, entry: dict = TXT, jr: str = "90") -> str:
+        """Preflight one file and join its upload channel, as the client does; its token."""
+        token = (await self.preflight(entry))["entries"][entry["ref"]]
+        assert (await self.join(f"lvu:{entry['ref']}", token, jr))["status"] == "ok"
+        return token
+
     async def send_file(self, topic: str, jr: str, content: bytes, chunk: int = upload_views.CHUNK) -> list[dict]:
         replies = []
         for start in range(0, len(content), chunk):
@@ -202,8 +208,7 @@ def test_completion_is_judged_by_the_bytes_not_the_client(upload_dir: Path):
     async def scenario():
         async with live(app, "/upload") as view:
             wire = Wire(view)
-            token = (await wire.preflight(TXT))["entries"]["0"]
-            await wire.join("lvu:0", token, "90")
+            await wire.start()
             await wire.send_file("lvu:0", "90", b"0123456789")  # 10 of 15 bytes
             await wire.progress("0", 100)
             assert view.has_element("#e-0", text="incomplete")
@@ -219,8 +224,7 @@ def test_an_abandoned_upload_times_out_and_its_file_is_deleted(upload_dir: Path)
     async def scenario():
         async with live(app, "/slow") as view:  # chunk_timeout 0.2 s
             wire = Wire(view)
-            token = (await wire.preflight(TXT))["entries"]["0"]
-            await wire.join("lvu:0", token, "90")
+            await wire.start()
             await wire.send_file("lvu:0", "90", b"0123456789")
             assert len(files_in(upload_dir)) == 1
             error = await wire.until(lambda f: f[2] == "lvu:0" and f[3] == "phx_error")  # then nothing more comes
@@ -261,8 +265,7 @@ def test_finished_files_not_consumed_are_deleted_with_the_view(upload_dir: Path)
         async with live(app, "/upload") as view:
             wire = Wire(view)
             await wire.request("event", {"type": "click", "event": "keep", "value": {}})
-            token = (await wire.preflight(TXT))["entries"]["0"]
-            await wire.join("lvu:0", token, "90")
+            await wire.start()
             await wire.send_file("lvu:0", "90", b"hello, uploads!")
             await wire.progress("0", 100)
             assert view.has_element("#e-0", text="a.txt 100%")
@@ -313,8 +316,7 @@ def test_a_crash_mid_upload_deletes_the_files(upload_dir: Path):
     async def scenario():
         async with live(app, "/upload") as view:
             wire = Wire(view)
-            token = (await wire.preflight(TXT))["entries"]["0"]
-            await wire.join("lvu:0", token, "90")
+            await wire.start()
             await wire.send_file("lvu:0", "90", b"0123456789")
             assert len(files_in(upload_dir)) == 1
             with pytest.raises(ZeroDivisionError):
@@ -349,8 +351,7 @@ def test_a_cancel_closes_the_upload_channel_and_late_progress_is_acknowledged(up
     async def scenario():
         async with live(app, "/upload") as view:
             wire = Wire(view)
-            token = (await wire.preflight(TXT))["entries"]["0"]
-            await wire.join("lvu:0", token, "90")
+            await wire.start()
             await wire.send_file("lvu:0", "90", b"0123456789")
             ref = wire.conn.next_ref()
             wire.conn.send([view.join_ref, ref, view.topic, "event", {"type": "click", "event": "cancel", "value": {"ref": "0"}}])
@@ -372,8 +373,7 @@ def test_navigating_away_mid_upload_deletes_the_files(upload_dir: Path):
     async def scenario():
         async with live(app, "/upload") as view:
             wire = Wire(view)
-            token = (await wire.preflight(TXT))["entries"]["0"]
-            await wire.join("lvu:0", token, "90")
+            await wire.start()
             await wire.send_file("lvu:0", "90", b"0123456789")
             assert len(files_in(upload_dir)) == 1
             await view.element("#leave").click()
