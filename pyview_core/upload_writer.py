@@ -2,7 +2,13 @@
 
 The limit is the smaller of the declared size and ``max_file_size``: a client that declared 1 KB
 and sends more, or sends past the maximum, is stopped at the first byte too many, and the partial
-file is deleted. Writes run in a worker thread, so a slow disk never blocks the event loop.
+file is deleted.
+
+A chunk is written on the event loop: into the page cache that takes microseconds, and handing
+each 64 KB chunk to a worker thread cost more than the write (two thread wake-ups per chunk: 45%
+more CPU per MB in ``benchmarks/uploads.py``). A write that takes longer than ``SLOW_WRITE``
+seconds (a slow or network disk) moves that upload's later writes to a worker thread, so the loop
+is never held for long.
 """
 
 from __future__ import annotations
@@ -10,8 +16,12 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Optional
+
+
+SLOW_WRITE = 0.002
 
 
 class UploadTooLarge(Exception):
@@ -31,6 +41,7 @@ class TempFileWriter:
         self.received = 0
         self.path: Optional[str] = None
         self._fd: Optional[int] = None
+        self.threaded = False  # set after a slow write: later writes go to a worker thread
 
     def open(self) -> str:
         """Create the (empty) file now: a join that cannot create it is refused (``writer_error``)."""
@@ -44,7 +55,13 @@ class TempFileWriter:
         if self._fd is None:
             raise OSError("the upload file is closed")
         self.received += len(chunk)
-        await asyncio.to_thread(_write_all, self._fd, chunk)
+        if self.threaded:
+            await asyncio.to_thread(_write_all, self._fd, chunk)
+            return
+        started = time.perf_counter()
+        _write_all(self._fd, chunk)
+        if time.perf_counter() - started > SLOW_WRITE:
+            self.threaded = True
 
     def close(self) -> None:
         """Keep the file (the upload is complete); it is deleted when consumed or discarded."""
