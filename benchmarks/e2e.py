@@ -58,23 +58,20 @@ import argparse
 import asyncio
 import contextlib
 import gc
-import html
 import importlib.util
 import json
 import math
 import os
 import random
-import re
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Coroutine
+from typing import Any, Callable
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -83,6 +80,8 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(1, str(ROOT))
 
 import _bench_util as bu
+import _live_client
+from _live_client import free_port, http_get, log, parse_page, run
 from websockets.asyncio.client import connect as ws_connect
 from websockets.client import ClientProtocol
 from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
@@ -113,34 +112,7 @@ VARIANT_PRESETS = [  # --serve-variant=all
 _CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def log(text: str = "") -> None:
-    print(text, flush=True)
-
-
-def new_client_loop() -> asyncio.AbstractEventLoop:
-    """The client's event loop: uvloop when installed (a cheaper client leaves more CPU to the server)."""
-    if CLIENT_LOOP == "uvloop":
-        import uvloop
-
-        return uvloop.new_event_loop()
-    return asyncio.new_event_loop()
-
-
-CLIENT_LOOP = "asyncio"
-
-
-def run(coro: Coroutine[Any, Any, Any]) -> Any:
-    with asyncio.Runner(loop_factory=new_client_loop) as runner:
-        return runner.run(coro)
-
-
 # --- servers ------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
@@ -280,53 +252,6 @@ class Server:
 
 
 # --- the client: HTTP and the page ----------------------------------------------------------------
-
-
-async def http_get(host: str, port: int, path: str) -> tuple[int, list[str], str]:
-    """A minimal HTTP/1.1 GET: status, the Set-Cookie ``name=value`` pairs, the body."""
-    reader, writer = await asyncio.open_connection(host, port)
-    try:
-        writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n".encode())
-        raw = await reader.read()
-    finally:
-        writer.close()
-    head, _, body = raw.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    cookies = [
-        line.split(":", 1)[1].split(";", 1)[0].strip()
-        for line in lines[1:]
-        if line.lower().startswith("set-cookie:")
-    ]
-    if any(line.lower() == "transfer-encoding: chunked" for line in lines[1:]):
-        body = _dechunk(body)
-    return status, cookies, body.decode("utf-8")
-
-
-def _dechunk(data: bytes) -> bytes:
-    out, i = [], 0
-    while True:
-        j = data.index(b"\r\n", i)
-        size = int(data[i:j].split(b";")[0], 16)
-        if size == 0:
-            return b"".join(out)
-        out.append(data[j + 2:j + 2 + size])
-        i = j + 2 + size + 2
-
-
-_CSRF_META = re.compile(r"""<meta\s+name="csrf-token"\s+content="([^"]*)\"""")
-_CONTAINER = re.compile(r"<div\b[^>]*\bdata-phx-session\b[^>]*>", re.DOTALL)
-_ATTR = re.compile(r"""([\w:-]+)(?:\s*=\s*"([^"]*)")?""")
-
-
-def parse_page(page: str) -> tuple[str, str, str | None, str]:
-    """The container's id, session and static tokens and the CSRF token of a dead render."""
-    meta = _CSRF_META.search(page)
-    tag = _CONTAINER.search(page)
-    if meta is None or tag is None:
-        raise ValueError("page has no csrf-token meta or no [data-phx-session] container")
-    attrs = {m.group(1): html.unescape(m.group(2) or "") for m in _ATTR.finditer(tag.group(0)[4:-1])}
-    return attrs["id"], attrs["data-phx-session"], attrs.get("data-phx-static") or None, html.unescape(meta.group(1))
 
 
 def click_frame(ref: int, topic: str) -> str:
@@ -1467,7 +1392,6 @@ def parse_variants(values: list[str]) -> list[list[str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    global CLIENT_LOOP
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--only", default=",".join(SECTIONS), help=f"sections to run (default all: {','.join(SECTIONS)})")
     ap.add_argument("--quick", action="store_true", help="smaller sizes for every section (development)")
@@ -1528,7 +1452,7 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"unknown side {s!r} (choose from ours, floor, peer)")
     variants = parse_variants(args.serve_variant)
     have = {name: importlib.util.find_spec(name) is not None for name in ("uvloop", "httptools")}
-    CLIENT_LOOP = args.client_loop if args.client_loop != "auto" else ("uvloop" if have["uvloop"] else "asyncio")
+    _live_client.CLIENT_LOOP = args.client_loop if args.client_loop != "auto" else ("uvloop" if have["uvloop"] else "asyncio")
     info = bu.environment_info()
     if all(have.values()):
         stack = "uvloop + httptools installed"
@@ -1536,7 +1460,7 @@ def main(argv: list[str] | None = None) -> int:
         stack = "uvloop/httptools NOT installed (pip install -e '.[fast]'): asyncio + h11"
     log(f"# end to end: {', '.join(sections)}")
     log(f"{info['date']}; Python {info['python']} on {info['platform']}; {info['cpu_count']} CPUs "
-        f"(client and servers share them); {stack}; client: {args.client} on {CLIENT_LOOP}, "
+        f"(client and servers share them); {stack}; client: {args.client} on {_live_client.CLIENT_LOOP}, "
         f"offers deflate: {'yes' if args.offer_deflate else 'no'}")
     load_avg, cpus = info.get("loadavg"), info.get("cpu_count") or 1
     if load_avg and load_avg[0] > 0.5 * cpus:
@@ -1619,7 +1543,7 @@ def main(argv: list[str] | None = None) -> int:
         bu.write_json(args.json, {
             "environment": info,
             "settings": {k: v for k, v in vars(args).items()},
-            "client_loop": CLIENT_LOOP,
+            "client_loop": _live_client.CLIENT_LOOP,
             "results": report.data,
             "targets": [asdict(t) | {"status": t.status} for t in report.targets],
             "runs": report.runs,

@@ -53,7 +53,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import html
 import importlib.util
 import json
 import os
@@ -62,7 +61,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -80,6 +78,8 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(1, str(ROOT))
 
 import _bench_util as bu
+import _live_client
+from _live_client import free_port, http_get, log, parse_page, run
 from websockets.asyncio.client import connect as ws_connect
 
 MB = 1_000_000
@@ -100,33 +100,7 @@ SIDES = {
 }
 
 
-def log(text: str = "") -> None:
-    print(text, flush=True)
-
-
-CLIENT_LOOP = "asyncio"
-
-
-def new_client_loop() -> asyncio.AbstractEventLoop:
-    if CLIENT_LOOP == "uvloop":
-        import uvloop
-
-        return uvloop.new_event_loop()
-    return asyncio.new_event_loop()
-
-
-def run(coro: Any) -> Any:
-    with asyncio.Runner(loop_factory=new_client_loop) as runner:
-        return runner.run(coro)
-
-
 # --- servers ------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
@@ -240,44 +214,7 @@ class Server:
 # --- the client: page, socket, frames -------------------------------------------------------------
 
 
-async def http_get(host: str, port: int, path: str) -> tuple[int, list[str], str]:
-    """A minimal HTTP/1.1 GET: status, the Set-Cookie ``name=value`` pairs, the body."""
-    reader, writer = await asyncio.open_connection(host, port)
-    try:
-        writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n".encode())
-        raw = await reader.read()
-    finally:
-        writer.close()
-    head, _, body = raw.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    cookies = [line.split(":", 1)[1].split(";", 1)[0].strip() for line in lines[1:]
-               if line.lower().startswith("set-cookie:")]
-    if any(line.lower() == "transfer-encoding: chunked" for line in lines[1:]):
-        out, i = [], 0
-        while True:
-            j = body.index(b"\r\n", i)
-            size = int(body[i:j].split(b";")[0], 16)
-            if size == 0:
-                break
-            out.append(body[j + 2:j + 2 + size])
-            i = j + 2 + size + 2
-        body = b"".join(out)
-    return int(lines[0].split()[1]), cookies, body.decode("utf-8")
-
-
-_CSRF_META = re.compile(r"""<meta\s+name="csrf-token"\s+content="([^"]*)\"""")
-_CONTAINER = re.compile(r"<div\b[^>]*\bdata-phx-session\b[^>]*>", re.DOTALL)
-_ATTR = re.compile(r"""([\w:-]+)(?:\s*=\s*"([^"]*)")?""")
 _UPLOAD_REF = re.compile(r'data-phx-upload-ref="([^"]+)"')
-
-
-def parse_page(page: str) -> tuple[str, str, str | None, str]:
-    """The container's id, session and static tokens and the CSRF token of a dead render."""
-    meta, tag = _CSRF_META.search(page), _CONTAINER.search(page)
-    if meta is None or tag is None:
-        raise ValueError("page has no csrf-token meta or no [data-phx-session] container")
-    attrs = {m.group(1): html.unescape(m.group(2) or "") for m in _ATTR.finditer(tag.group(0)[4:-1])}
-    return attrs["id"], attrs["data-phx-session"], attrs.get("data-phx-static") or None, html.unescape(meta.group(1))
 
 
 def find_upload_ref(tree: Any) -> str | None:
@@ -578,7 +515,6 @@ def fmt_ratio(r: float | None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    global CLIENT_LOOP
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smoke run: 1 repeat, a 20 MB big file")
     ap.add_argument("--repeat", type=int, default=None, help="runs per scenario and side (default 10; quick 1)")
@@ -606,7 +542,7 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"unknown side {s!r} (choose from {', '.join(SIDES)})")
     flags = shlex.split(args.uvicorn_flags)
     have_uvloop = importlib.util.find_spec("uvloop") is not None
-    CLIENT_LOOP = args.client_loop if args.client_loop != "auto" else ("uvloop" if have_uvloop else "asyncio")
+    _live_client.CLIENT_LOOP = args.client_loop if args.client_loop != "auto" else ("uvloop" if have_uvloop else "asyncio")
     scenarios = [
         Scenario("small", f"1 × {small / MB:g} MB", 1, small, False),
         Scenario("big", f"1 × {big / MB:g} MB", 1, big, True),
@@ -626,7 +562,7 @@ def main(argv: list[str] | None = None) -> int:
     log(f"{info['date']}; Python {info['python']} on {info['platform']}; {info['cpu_count']} CPUs "
         f"(client and servers share them); {', '.join(f'{k} {v}' for k, v in stack.items())}")
     log(f"servers: python -m uvicorn APP --host 127.0.0.1 --port P --log-level warning {' '.join(flags)}".rstrip())
-    log(f"chunks of {CHUNK_SIZE:,} bytes; {repeat} run(s) per scenario and side; client on {CLIENT_LOOP}, "
+    log(f"chunks of {CHUNK_SIZE:,} bytes; {repeat} run(s) per scenario and side; client on {_live_client.CLIENT_LOOP}, "
         f"permessage-deflate offered: {'yes' if args.offer_deflate else 'no'}")
     load_avg, cpus = info.get("loadavg"), info.get("cpu_count") or 1
     if load_avg and load_avg[0] > 0.5 * cpus:
@@ -750,7 +686,7 @@ def main(argv: list[str] | None = None) -> int:
         bu.write_json(args.json, {
             "environment": info | {"stack": stack},
             "settings": vars(args) | {"repeat": repeat, "big_bytes": big, "small_bytes": small, "chunk_size": CHUNK_SIZE,
-                                      "uvicorn_flags": flags, "client_loop": CLIENT_LOOP},
+                                      "uvicorn_flags": flags, "client_loop": _live_client.CLIENT_LOOP},
             "summary": summary,
             "targets": [asdict(t) | {"status": t.status} for t in targets],
             "runs": [asdict(r) | {"mb_s": r.mb_s, "cpu_ms_per_mb": r.cpu_ms_per_mb,
