@@ -6,6 +6,7 @@ constraints allow is ever stored. The app runs in process; files are counted in 
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -380,5 +381,38 @@ def test_navigating_away_mid_upload_deletes_the_files(upload_dir: Path):
             view.assert_redirect("/slow")
             await view.follow_redirect()  # the next view joins once the old one has gone
             assert files_in(upload_dir) == []
+
+    run(scenario())
+
+
+def test_a_stalled_disk_write_does_not_stall_other_views(upload_dir: Path, monkeypatch: pytest.MonkeyPatch):
+    from pyview_core import upload_writer
+
+    gate, armed = threading.Event(), threading.Event()
+    write = upload_writer._write_all
+
+    def stalling_write(fd: int, data: bytes) -> None:
+        if armed.is_set():
+            gate.wait(10)  # a disk that hangs until the test lets it go
+        write(fd, data)
+
+    monkeypatch.setattr(upload_writer, "_write_all", stalling_write)
+    monkeypatch.setattr(upload_writer, "SLOW_WRITE", -1.0)  # after the first write, this upload writes in a thread
+    app = upload_views.make_app(upload_dir)
+
+    async def scenario():
+        async with live(app, "/upload") as uploading, live(app, "/upload") as other:
+            wire = Wire(uploading)
+            await wire.start({**TXT, "size": 20})
+            await wire.send_file("lvu:0", "90", b"0123456789")  # on the loop; the writer moves to a thread
+            armed.set()
+            wire.peer.send_bytes(chunk_frame("90", "200", "lvu:0", b"0123456789"))  # this write hangs
+            try:
+                await Wire(other).request("event", {"type": "click", "event": "keep", "value": {}})  # answered meanwhile
+                assert wire.peer.receive_nowait() is None  # the stalled upload is still waiting for its disk
+            finally:
+                gate.set()
+            reply = await wire.until(lambda f: f[1] == "200" and f[3] == "phx_reply")
+            assert reply[4]["status"] == "ok"
 
     run(scenario())
