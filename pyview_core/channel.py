@@ -25,6 +25,8 @@ from collections.abc import Coroutine
 from typing import Any, Callable, Optional
 from urllib.parse import ParseResult, urlparse
 
+import orjson
+
 from .binding import ParamError, plan_for
 from .diff import Differ
 from .error_page import short_error
@@ -398,11 +400,26 @@ class LiveChannel:
             self._refuse(ref, name, f"event {name!r}: {exc}", "params")
             return False
         try:  # anything else it raises, ParamError included, is a crash
-            await invoke(handler, args, kwargs)
+            result = await invoke(handler, args, kwargs)
         except UnknownEvent as exc:  # a catch-all handle_event saying "not mine"
             self._refuse(ref, name, str(exc), "unknown")
             return False
-        return await self._settle(ref)
+        return await self._settle(ref, self._hook_reply(name, result))
+
+    def _hook_reply(self, event: str, result: Any) -> Optional[dict]:
+        """A handler's returned dict: the reply a hook's ``pushEvent(..., reply => ...)`` receives."""
+        if result is None:
+            return None
+        if isinstance(result, dict):
+            try:
+                orjson.dumps(result)
+            except TypeError as exc:
+                raise TypeError(f"{self.view_name}: the reply to {event!r} is not JSON-serialisable ({exc})") from None
+            return result
+        self.runtime.warn_refusal(
+            self.view_name, event, f"the handler returned {type(result).__name__}, not a dict: no reply is sent", "reply",
+        )
+        return None
 
     async def _on_live_patch(self, ref: Any, payload: dict) -> bool:
         raw = payload.get("url")
@@ -464,8 +481,11 @@ class LiveChannel:
 
     # --- after a handler ------------------------------------------------------------------------
 
-    async def _settle(self, ref: Any) -> bool:
-        """Navigation, render, diff; answer ``ref`` (a client push) or push. True when the view ended."""
+    async def _settle(self, ref: Any, reply: Optional[dict] = None) -> bool:
+        """Navigation, render, diff; answer ``ref`` (a client push) or push. True when the view ended.
+
+        ``reply`` (a handler's returned dict) goes in the answer's diff as ``r``, which resolves the
+        hook's ``pushEvent`` promise."""
         socket = self.socket
         try:
             last = await self._follow_patches() if socket.navigation is not None else None
@@ -492,6 +512,8 @@ class LiveChannel:
         diff, later = self._render_diffs(join=False)
         if ref is not None:
             response: dict[str, Any] = {} if last is None else {"live_patch": {"to": last.to, "kind": last.history}}
+            if reply is not None:
+                diff = {**diff, "r": reply}
             if diff:
                 response["diff"] = diff
             self._reply(ref, response)

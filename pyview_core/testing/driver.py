@@ -258,6 +258,7 @@ class LiveViewTest:
         self._followed: Optional[Redirected] = None
         self._gone_to: Optional[Redirected] = None  # the navigation that ended this view
         self._events: list[tuple[str, Any]] = []
+        self._replies: list[Any] = []  # what handlers returned to hooks (pushEvent's reply)
         self._warned: set[str] = set()
         self._dom: Optional[tuple[str, dom.Page]] = None
 
@@ -410,6 +411,18 @@ class LiveViewTest:
                 return value
         seen = ", ".join(repr(name) for name, _ in self._events) or "none"
         raise LiveViewTestError(f"expected push_event {event!r}; pushed and not asserted: {seen}")
+
+    def assert_reply(self, payload: Any = ...) -> Any:
+        """The oldest reply a handler returned to a hook (``pushEvent(..., reply => ...)``), checked
+        against ``payload`` when given."""
+        __tracebackhide__ = True
+        self._connection.drain()
+        if not self._replies:
+            raise LiveViewTestError("expected a reply to a hook event, but no handler returned one")
+        reply = self._replies.pop(0)
+        if payload is not ... and reply != payload:
+            raise LiveViewTestError(f"the hook's reply was {reply!r}, expected {payload!r}")
+        return reply
 
     def refute_push_event(self, event: str) -> None:
         __tracebackhide__ = True
@@ -657,6 +670,9 @@ class LiveViewTest:
         for name, value in rendered.events:
             self._events.append((name, value))
         rendered.events = []
+        if rendered.reply is not None:
+            self._replies.append(rendered.reply)
+            rendered.reply = None
 
     # --- state ----------------------------------------------------------------------------------
 

@@ -49,6 +49,19 @@ class CounterView(LiveView[dict]):
     async def pin(self, socket: Any, x: int, y: int) -> None:
         socket.context["pins"].append((x, y))
 
+    @event("ask")
+    async def ask(self, socket: Any, x: int) -> dict:
+        return {"answer": x * 2}
+
+    @event("ask_badly")
+    async def ask_badly(self, socket: Any) -> Any:
+        return {"when": object()}
+
+    @event("not_a_reply")
+    async def not_a_reply(self, socket: Any) -> int:
+        socket.context["last_key"] = "returned 5"
+        return 5
+
     @event("echo")
     async def echo(self, socket: Any, payload: dict) -> None:
         socket.context["last_key"] = repr(sorted(payload.items()))

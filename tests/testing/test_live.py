@@ -478,3 +478,22 @@ def test_a_page_that_redirects_on_load_raises_redirected():
         assert (on_join.value.kind, on_join.value.to) == ("live_redirect", "/nav?page=4")
 
     run(scenario())
+
+
+def test_a_handler_returning_a_dict_answers_the_hook(caplog):
+    async def scenario():
+        async with live(app, "/counter") as view:
+            await view.element("#map").hook("ask", {"x": 21})
+            assert view.assert_reply({"answer": 42}) == {"answer": 42}
+            with pytest.raises(LiveViewTestError, match="no handler returned one"):
+                view.assert_reply()
+            await view.element("#map").hook("not_a_reply")  # not a dict: no reply, a warning for the developer
+            assert view.has_element("#last-key", text="returned 5")
+            with pytest.raises(LiveViewTestError):
+                view.assert_reply()
+            with pytest.raises(TypeError, match="'ask_badly' is not JSON-serialisable"):
+                await view.element("#map").hook("ask_badly")
+
+    with caplog.at_level("WARNING", logger="pyview_core"):
+        run(scenario())
+    assert any("returned int, not a dict" in r.getMessage() for r in caplog.records)
