@@ -16,6 +16,7 @@
 
 from .app import PyView
 from .events import BaseEventHandler, InfoEvent, event
+from .js import JS
 from .live_socket import ConnectedLiveViewSocket, LiveViewSocket, UnconnectedSocket, is_connected
 from .live_view import LiveView
 from .stream import Stream, StreamError
@@ -30,7 +31,7 @@ _register_filter("live_file_input", live_file_input)
 _register_filter("upload_preview_tag", upload_preview_tag)
 
 __all__ = [
-    "BaseEventHandler", "ConnectedLiveViewSocket", "ConsumedUpload", "ExternalUploadMeta", "InfoEvent", "LiveView",
+    "BaseEventHandler", "ConnectedLiveViewSocket", "ConsumedUpload", "ExternalUploadMeta", "InfoEvent", "JS", "LiveView",
     "LiveViewSocket", "PyView", "Stream", "StreamError", "UnconnectedSocket", "UploadConfig", "UploadConstraints",
     "UploadEntry", "UploadError", "event", "is_connected",
 ]
