@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from pathlib import Path
 from types import ModuleType
 from typing import NoReturn
 
@@ -36,3 +37,15 @@ def import_or_skip(
         return importlib.import_module(module)
     except ImportError as exc:
         skip_or_fail(f"{why}: cannot import {module!r} ({exc}); install it with: {install}")
+
+
+ROOT = Path(__file__).resolve().parents[1]
+CLIENT_BUNDLE = ROOT / "pyview_core" / "static" / "vendor" / "phoenix_live_view.min.js"
+
+
+def require_client_bundle() -> Path:
+    """The official client's bundle, which ``npm ci`` installs, for tests that load it into a page
+    themselves (Playwright and Chromium come with the ``chromium`` fixture of tests/conftest.py)."""
+    if not CLIENT_BUNDLE.is_file():
+        skip_or_fail(f"the LiveView client bundle {CLIENT_BUNDLE} is missing; run `npm ci` in {ROOT}")
+    return CLIENT_BUNDLE

@@ -11,24 +11,19 @@ Every test asserts the DOM effects the command should have and that the page rai
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from prerequisites import skip_or_fail
+from prerequisites import require_client_bundle
 
 from pyview_core import JS
 from pyview_templates import Template
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-BUNDLE = ROOT / "pyview_core" / "static" / "vendor" / "phoenix_live_view.min.js"
 ORIGIN = "http://js-commands.test"
 
 SETUP = """() => {
@@ -58,18 +53,6 @@ SETUP = """() => {
 
 PAGE = ('<!doctype html><html><head><style>.big{width:100px}</style></head><body>'
         '<div id="view" data-phx-session="stub"></div></body></html>')
-
-
-def missing_prerequisite() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright for Python is not installed; run `python -m pip install -e '.[dev]'`"
-    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
-        return f"{CHROMIUM} is missing; run `sudo apt-get install chromium` (Debian's package, not `playwright install`)"
-    if not BUNDLE.is_file():
-        return f"the LiveView client bundle {BUNDLE} is missing; run `npm ci` in {ROOT}"
-    return None
 
 
 class Client:
@@ -120,15 +103,13 @@ class Client:
 
 @pytest.fixture(scope="module")
 def client(chromium) -> Iterator[Client]:
-    reason = missing_prerequisite()
-    if reason is not None:
-        skip_or_fail(f"the Chromium JS-command tests cannot run: {reason}")
+    bundle = require_client_bundle()
     page = chromium.new_page()  # tests/conftest.py: the run's one browser
     try:
         page.set_default_timeout(5_000)
         page.route(f"{ORIGIN}/**", lambda route: route.fulfill(status=200, content_type="text/html", body=PAGE))
         page.goto(f"{ORIGIN}/")
-        page.add_script_tag(path=str(BUNDLE))
+        page.add_script_tag(path=str(bundle))
         page.evaluate(SETUP)
         yield Client(page)
     finally:

@@ -16,25 +16,20 @@ from __future__ import annotations
 
 import html as html_lib
 import json
-import os
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from prerequisites import skip_or_fail
+from prerequisites import require_client_bundle
 
 from pyview_core.testing.dom import Page, event_value
 from pyview_core.testing.forms import Form
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-BUNDLE = ROOT / "pyview_core" / "static" / "vendor" / "phoenix_live_view.min.js"
 ORIGIN = "http://dom-oracle.test"
 
 # A View needs a LiveSocket, which needs a Socket class: this one answers every call with a no-op.
@@ -46,18 +41,6 @@ SETUP = """() => {
   window.oracleRoot = document.getElementById("view");
   window.oracleView = liveSocket.newRootView(window.oracleRoot);
 }"""
-
-
-def missing_prerequisite() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright for Python is not installed; run `python -m pip install -e '.[dev]'`"
-    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
-        return f"{CHROMIUM} is missing; run `sudo apt-get install chromium` (Debian's package, not `playwright install`)"
-    if not BUNDLE.is_file():
-        return f"the LiveView client bundle {BUNDLE} is missing; run `npm ci` in {ROOT}"
-    return None
 
 
 class Oracle:
@@ -140,16 +123,14 @@ def _flatten(data: Mapping[str, Any], prefix: str | None = None) -> Iterator[tup
 
 @pytest.fixture(scope="module")
 def oracle(chromium) -> Iterator[Oracle]:
-    reason = missing_prerequisite()
-    if reason is not None:
-        skip_or_fail(f"the Chromium oracle cannot run: {reason}")
+    bundle = require_client_bundle()
     page = chromium.new_page()  # tests/conftest.py: the run's one browser
     try:
         page.set_default_timeout(5_000)
         page.route(f"{ORIGIN}/**", lambda route: route.fulfill(
             status=200, content_type="text/html", body="<!doctype html><html><body><div id=view></div></body></html>"))
         page.goto(f"{ORIGIN}/")
-        page.add_script_tag(path=str(BUNDLE))
+        page.add_script_tag(path=str(bundle))
         page.evaluate(SETUP)
         yield Oracle(page)
     finally:
