@@ -97,11 +97,19 @@ class LiveChannel:
         self._sent_title: Optional[str] = None
         self._topics: dict[str, None] = {}
         self._handlers: dict[Optional[str], tuple[Any, Any]] = {}
-        self.uploads = ViewUploads(
-            runtime.signer, runtime.upload_dir, push, topic, join_ref,
-            on_timeout=lambda upload_topic: self.mailbox.offer((UPLOAD_TIMEOUT, upload_topic)),
-            release=release_upload,
-        )
+        self._release_upload = release_upload
+        self._uploads: Optional[ViewUploads] = None  # made by the first upload message: most views never upload
+
+    @property
+    def uploads(self) -> ViewUploads:
+        """This view's uploads (``allow_upload``, preflight, ``lvu:`` transfers)."""
+        if self._uploads is None:
+            self._uploads = ViewUploads(
+                self.runtime.signer, self.runtime.upload_dir, self._push, self.topic, self.join_ref,
+                on_timeout=lambda upload_topic: self.mailbox.offer((UPLOAD_TIMEOUT, upload_topic)),
+                release=self._release_upload,
+            )
+        return self._uploads
 
     # --- the actor ------------------------------------------------------------------------------
 
@@ -218,10 +226,11 @@ class LiveChannel:
         self.mailbox.close()
         self.mailbox.clear()
         await self.jobs.aclose()
-        try:
-            self.uploads.close()  # every temp file of this view is deleted
-        except Exception:
-            logger.exception("%s: releasing its uploads failed", self.view_name)
+        if self._uploads is not None:
+            try:
+                self._uploads.close()  # every temp file of this view is deleted
+            except Exception:
+                logger.exception("%s: releasing its uploads failed", self.view_name)
         pubsub = self.runtime.pubsub
         for topic in list(self._topics):
             try:
@@ -383,7 +392,7 @@ class LiveChannel:
                 self._refuse(ref, name, f"reserved event name {name!r}", "reserved")
             return False
         uploads = payload.get("uploads")
-        if uploads:  # the files a form's file inputs hold: validated before any byte is sent
+        if uploads and self._uploads is not None:  # the files a form's file inputs hold: validated before any byte is sent
             try:
                 self.uploads.from_form(uploads)
             except ValueError as exc:

@@ -170,7 +170,6 @@ class ViewUploads:
                 self._discard(entry)
             else:
                 entry.progress = min(reported, received * 100 // entry.size if entry.size else 100)
-                entry.received = received
                 if reported == 100:
                     entry.done = True
                     self._finish(entry)
@@ -247,7 +246,6 @@ class ViewUploads:
             self._end(topic, discard=True)
             self._push([join_ref, ref, topic, "phx_reply", {"status": "error", "response": {"reason": "writer_error"}}])
             return
-        transfer.entry.received = transfer.writer.received
         self._push([join_ref, ref, topic, "phx_reply", {"status": "ok", "response": {}}])
 
     def leave(self, topic: str, join_ref: Any, ref: Any) -> None:
@@ -267,8 +265,6 @@ class ViewUploads:
         self._push([transfer.join_ref, transfer.join_ref, topic, "phx_error", {"reason": "timeout"}])
         return True
 
-    def topics(self) -> list[str]:
-        return list(self._transfers)
 
     def close(self) -> None:
         """The view is going away: stop every transfer and delete every file."""

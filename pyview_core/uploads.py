@@ -149,7 +149,6 @@ class UploadEntry:
     errors: list[UploadError] = field(default_factory=list)
     meta: Optional[ExternalUploadMeta] = None
     path: Optional[str] = None  # the temp file holding the bytes received (channel uploads)
-    received: int = 0
 
     @property
     def client_name(self) -> str:  # Phoenix's names, for code ported from it
@@ -223,9 +222,6 @@ class UploadConfig:
     def completed_entries(self) -> list[UploadEntry]:
         return [e for e in self.entries if e.done and e.valid]
 
-    @property
-    def in_progress_entries(self) -> list[UploadEntry]:
-        return [e for e in self.entries if e.valid and not e.done]
 
     @contextmanager
     def consume_upload_entry(self, ref: str) -> Iterator[Optional[ConsumedUpload]]:
@@ -306,9 +302,6 @@ class UploadConfig:
         entry.valid = not entry.errors
         return entry
 
-    @property
-    def has_errors(self) -> bool:
-        return bool(self.errors) or any(e.errors for e in self.entries)
 
     def error_refs(self) -> list[str]:
         refs = [self.ref] if self.errors else []

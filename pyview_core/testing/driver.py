@@ -189,7 +189,8 @@ class _Connection:
     def send(self, frame: list[Any]) -> None:
         self.peer.send_text(orjson.dumps(frame).decode())
 
-    def dispatch(self, text: str) -> Optional[list[Any]]:
+    def dispatch(self, text: str) -> list[Any]:
+        """Decode a frame and hand it to the view of its topic; the frame."""
         frame = orjson.loads(text)
         view = self.views.get(frame[2])
         if view is not None:

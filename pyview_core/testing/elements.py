@@ -7,22 +7,18 @@ from the markup as the 1.2 client does (:mod:`.dom`) and hands it to its view as
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional
 
 from . import dom
-from .forms import Form
 from .controls import is_disabled
-from .messages import describe, snippet
 from .errors import LiveViewTestError
+from .forms import Form
+from .messages import TextFilter, describe, snippet
 
 if TYPE_CHECKING:
     from .driver import LiveViewTest
 
 __all__ = ["Element", "FormHandle", "TextFilter"]
-
-TextFilter = Union[str, "re.Pattern[str]", None]
-
 
 class Element:
     """An element of the page, found by CSS selector (and text) each time it is used."""

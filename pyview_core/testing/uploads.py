@@ -59,7 +59,6 @@ __all__ = ["FileInput", "SelectedFile", "file_input"]
 UPLOAD_REF = "data-phx-upload-ref"
 ACTIVE_REFS = "data-phx-active-refs"
 PREFLIGHTED_REFS = "data-phx-preflighted-refs"
-DONE_REFS = "data-phx-done-refs"
 ERROR_REFS = "data-phx-error-refs"
 AUTO_UPLOAD = "data-phx-auto-upload"
 _FILE_KEYS = frozenset(("name", "content", "type", "last_modified"))

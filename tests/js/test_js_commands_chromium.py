@@ -17,25 +17,18 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from prerequisites import require_client_bundle
+from client_page import client_page
 
 from pyview_core import JS
 from pyview_templates import Template
 
 pytestmark = pytest.mark.e2e
 
-ORIGIN = "http://js-commands.test"
-
+# On top of client_page's root view: what would reach the server is recorded instead.
 SETUP = """() => {
-  class StubSocket {
-    constructor() { return new Proxy(this, {get: (target, key) => key in target ? target[key] : () => {}}); }
-  }
-  const liveSocket = new LiveView.LiveSocket("/live", StubSocket, {});
-  const root = document.getElementById("view");
-  const view = liveSocket.newRootView(root);
+  const liveSocket = window.liveSocket;
+  const view = window.rootView;
   liveSocket.main = view;
-  window.liveSocket = liveSocket;
-  window.rootView = view;
   window.calls = [];
   // what would reach the server is recorded instead
   view.isConnected = () => true;
@@ -103,17 +96,9 @@ class Client:
 
 @pytest.fixture(scope="module")
 def client(chromium) -> Iterator[Client]:
-    bundle = require_client_bundle()
-    page = chromium.new_page()  # tests/conftest.py: the run's one browser
-    try:
-        page.set_default_timeout(5_000)
-        page.route(f"{ORIGIN}/**", lambda route: route.fulfill(status=200, content_type="text/html", body=PAGE))
-        page.goto(f"{ORIGIN}/")
-        page.add_script_tag(path=str(bundle))
+    with client_page(chromium, PAGE) as page:  # chromium: tests/conftest.py, the run's one browser
         page.evaluate(SETUP)
         yield Client(page)
-    finally:
-        page.close()
 
 
 @pytest.fixture

@@ -23,24 +23,16 @@ from urllib.parse import parse_qsl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from prerequisites import require_client_bundle
+from client_page import client_page
 
 from pyview_core.testing.dom import Page, event_value
 from pyview_core.testing.forms import Form
 
 pytestmark = pytest.mark.e2e
 
-ORIGIN = "http://dom-oracle.test"
 
-# A View needs a LiveSocket, which needs a Socket class: this one answers every call with a no-op.
-SETUP = """() => {
-  class StubSocket {
-    constructor() { return new Proxy(this, {get: (target, key) => key in target ? target[key] : () => {}}); }
-  }
-  const liveSocket = new LiveView.LiveSocket("/live", StubSocket, {});
-  window.oracleRoot = document.getElementById("view");
-  window.oracleView = liveSocket.newRootView(window.oracleRoot);
-}"""
+# The client's root view under the names the oracle's scripts use.
+SETUP = """() => { window.oracleRoot = document.getElementById("view"); window.oracleView = window.rootView; }"""
 
 
 class Oracle:
@@ -123,18 +115,10 @@ def _flatten(data: Mapping[str, Any], prefix: str | None = None) -> Iterator[tup
 
 @pytest.fixture(scope="module")
 def oracle(chromium) -> Iterator[Oracle]:
-    bundle = require_client_bundle()
-    page = chromium.new_page()  # tests/conftest.py: the run's one browser
-    try:
-        page.set_default_timeout(5_000)
-        page.route(f"{ORIGIN}/**", lambda route: route.fulfill(
-            status=200, content_type="text/html", body="<!doctype html><html><body><div id=view></div></body></html>"))
-        page.goto(f"{ORIGIN}/")
-        page.add_script_tag(path=str(bundle))
+    body = "<!doctype html><html><body><div id=view></div></body></html>"
+    with client_page(chromium, body) as page:  # chromium: tests/conftest.py, the run's one browser
         page.evaluate(SETUP)
         yield Oracle(page)
-    finally:
-        page.close()
 
 
 def compare(

@@ -10,7 +10,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 import upload_views
 from async_runner import run
@@ -53,8 +52,7 @@ class Wire:
 
     async def until(self, match: Any, timeout: float = 5.0) -> list:
         while True:
-            frame = orjson.loads(await self.peer.receive(timeout))
-            self.conn.dispatch(orjson.dumps(frame).decode())
+            frame = self.conn.dispatch(await self.peer.receive(timeout))
             if match(frame):
                 return frame
 
@@ -71,6 +69,12 @@ class Wire:
         token = (await self.preflight(entry))["entries"][entry["ref"]]
         assert (await self.join(f"lvu:{entry['ref']}", token, jr))["status"] == "ok"
         return token
+
+    async def upload_part(self, upload_dir: Path) -> None:
+        """Start a 15-byte upload and send its first 10 bytes: a transfer in progress, one file on disk."""
+        await self.start()
+        await self.send_file("lvu:0", "90", b"0123456789")
+        assert len(files_in(upload_dir)) == 1
 
     async def send_file(self, topic: str, jr: str, content: bytes, chunk: int = upload_views.CHUNK) -> list[dict]:
         replies = []
@@ -225,9 +229,7 @@ def test_an_abandoned_upload_times_out_and_its_file_is_deleted(upload_dir: Path)
     async def scenario():
         async with live(app, "/slow") as view:  # chunk_timeout 0.2 s
             wire = Wire(view)
-            await wire.start()
-            await wire.send_file("lvu:0", "90", b"0123456789")
-            assert len(files_in(upload_dir)) == 1
+            await wire.upload_part(upload_dir)
             error = await wire.until(lambda f: f[2] == "lvu:0" and f[3] == "phx_error")  # then nothing more comes
             assert error[4] == {"reason": "timeout"}
             assert files_in(upload_dir) == []
@@ -317,9 +319,7 @@ def test_a_crash_mid_upload_deletes_the_files(upload_dir: Path):
     async def scenario():
         async with live(app, "/upload") as view:
             wire = Wire(view)
-            await wire.start()
-            await wire.send_file("lvu:0", "90", b"0123456789")
-            assert len(files_in(upload_dir)) == 1
+            await wire.upload_part(upload_dir)
             with pytest.raises(ZeroDivisionError):
                 await view.element("#boom").click()
             assert files_in(upload_dir) == []
@@ -374,9 +374,7 @@ def test_navigating_away_mid_upload_deletes_the_files(upload_dir: Path):
     async def scenario():
         async with live(app, "/upload") as view:
             wire = Wire(view)
-            await wire.start()
-            await wire.send_file("lvu:0", "90", b"0123456789")
-            assert len(files_in(upload_dir)) == 1
+            await wire.upload_part(upload_dir)
             await view.element("#leave").click()
             view.assert_redirect("/slow")
             await view.follow_redirect()  # the next view joins once the old one has gone
