@@ -413,12 +413,10 @@ class LiveChannel:
         except UnknownEvent as exc:  # a catch-all handle_event saying "not mine"
             self._refuse(ref, name, str(exc), "unknown")
             return False
-        return await self._settle(ref, self._hook_reply(name, result))
+        return await self._settle(ref, None if result is None else self._hook_reply(name, result))
 
     def _hook_reply(self, event: str, result: Any) -> Optional[dict]:
         """A handler's returned dict: the reply a hook's ``pushEvent(..., reply => ...)`` receives."""
-        if result is None:
-            return None
         if isinstance(result, dict):
             try:
                 orjson.dumps(result)

@@ -240,15 +240,15 @@ class LiveConnection:
         if event == "phx_join":
             self._join(join_ref, ref, topic, payload)
             return
-        uploading = self.upload_routes.get(topic)
-        if uploading is not None:
-            if event == "phx_leave":
-                uploading.deliver((UPLOAD_LEAVE, ref, (topic, join_ref)))
-            else:
-                self._reply(join_ref, ref, topic, "error", {"reason": f"unknown event {event!r} on an upload channel"})
-            return
         channel = self.channels.get(topic)
         if channel is None:
+            uploading = self.upload_routes.get(topic)  # an lvu: topic (looked up only off the view path)
+            if uploading is not None:
+                if event == "phx_leave":
+                    uploading.deliver((UPLOAD_LEAVE, ref, (topic, join_ref)))
+                else:
+                    self._reply(join_ref, ref, topic, "error", {"reason": f"unknown event {event!r} on an upload channel"})
+                return
             if event == "phx_leave":
                 self._reply(join_ref, ref, topic, "ok", {})
             else:
