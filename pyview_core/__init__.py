@@ -14,7 +14,8 @@
     app.add_live_view("/", Counter)        # template: counter.html next to this module
 """
 
-from .app import PyView
+from .app import LiveSession, PyView
+from .auth import OnMount, requires
 from .events import BaseEventHandler, InfoEvent, event
 from .js import JS
 from .live_socket import ConnectedLiveViewSocket, LiveViewSocket, UnconnectedSocket, is_connected
@@ -33,5 +34,5 @@ _register_filter("upload_preview_tag", upload_preview_tag)
 __all__ = [
     "BaseEventHandler", "ConnectedLiveViewSocket", "ConsumedUpload", "ExternalUploadMeta", "InfoEvent", "JS", "LiveView",
     "LiveViewSocket", "PyView", "Stream", "StreamError", "UnconnectedSocket", "UploadConfig", "UploadConstraints",
-    "UploadEntry", "UploadError", "event", "is_connected",
+    "UploadEntry", "UploadError", "event", "is_connected", "LiveSession", "OnMount", "requires",
 ]

@@ -22,7 +22,11 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
+from .auth import OnMount, check_hooks
 from .connection import LiveConnection
+from .flash import COOKIE as FLASH_COOKIE
+from .flash import MAX_AGE as FLASH_MAX_AGE
+from .flash import Flash, FlashTokens
 from .live_view import LiveView
 from .page import PageConfig, RootLayout, default_layout, render_page, warm_default_layout
 from .pubsub import InMemoryPubSub, PubSub
@@ -185,10 +189,46 @@ class PyView(Starlette):
             # Compile now, off the event loop, and fail at startup with file:line:col and a caret
             # rather than at some user's first request.
             self.runtime.templates.precompile([view])
-        route = self.live_router.add(path, view, live_session)
+        hooks = check_hooks(view.on_mount, view.__qualname__)
+        route = self.live_router.add(path, view, live_session, hooks)
         runtime, config = self.runtime, self.page_config
 
         async def dead_render(request: Request) -> Response:
             return await render_page(runtime, config, request, route)
 
         self.routes.append(Route(path, dead_render, methods=["GET"], name=f"live:{path}"))
+
+    def live_session(self, name: str, *, on_mount: Sequence[OnMount] = ()) -> "LiveSession":
+        """Declare a ``live_session``: views added through it share its ``on_mount`` hooks.
+
+        ``admin = app.live_session("admin", on_mount=[require_admin])`` then
+        ``admin.add_live_view("/admin", AdminView)``. The hooks run before the view's own, on the
+        dead render and on every join. Live navigation never crosses into another live_session:
+        the client loads the page instead, so the other session's hooks run on a page request.
+        """
+        self.live_router.declare_session(name, check_hooks(on_mount, f"live_session {name!r}"))
+        return LiveSession(self, name)
+
+    def put_flash(self, response: Response, kind: str, message: str) -> Response:
+        """Carry a flash to the next page a non-live route redirects to (a login POST, say).
+
+        Sets the signed ``__phoenix_flash__`` cookie the next dead render reads (60 s), as a live
+        view's redirect does; returns ``response``.
+        """
+        flash = Flash()
+        flash.put(kind, message)
+        token = FlashTokens(self.runtime.signer).sign(flash.changed)
+        response.set_cookie(FLASH_COOKIE, token or "", max_age=FLASH_MAX_AGE, path="/", samesite="lax")
+        return response
+
+
+class LiveSession:
+    """A ``live_session`` of an app: ``add_live_view`` puts views in it."""
+
+    def __init__(self, app: PyView, name: str) -> None:
+        self.app = app
+        self.name = name
+
+    def add_live_view(self, path: str, view: type[LiveView]) -> None:
+        """``app.add_live_view(path, view, live_session=<this session>)``."""
+        self.app.add_live_view(path, view, live_session=self.name)

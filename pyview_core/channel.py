@@ -26,14 +26,17 @@ from typing import Any, Callable, Optional
 from urllib.parse import ParseResult, urlparse
 
 import orjson
+from starlette.exceptions import HTTPException
 
 from .binding import ParamError, plan_for
 from .diff import Differ
 from .error_page import short_error
+from .auth import run_on_mount
 from .events import InfoEvent
+from .flash import Flash, FlashTokens, rendering
 from .forms import FormError, decode_form, merge_meta
 from .live_socket import ConnectedLiveViewSocket, Navigation
-from .live_view import LiveView, UnknownEvent, bind_handle_params, invoke
+from .live_view import LiveView, UnknownEvent, bind_handle_params, invoke, url_params
 from .mailbox import Mailbox, MailboxClosed
 from .routing import LiveRoute, parse_live_url
 from .runtime import Runtime
@@ -113,8 +116,22 @@ class LiveChannel:
 
     # --- the actor ------------------------------------------------------------------------------
 
-    def start(self, ref: Any, url: ParseResult, path_params: dict[str, Any], session: dict[str, Any]) -> "asyncio.Task[None]":
-        """Start the actor: join (mount, params, first render), then serve the mailbox."""
+    def start(
+        self, ref: Any, url: ParseResult, path_params: dict[str, Any], session: dict[str, Any],
+        flash: Optional[dict[str, str]] = None, user: Any = None, auth: Any = None,
+    ) -> "asyncio.Task[None]":
+        """Start the actor: join (on_mount hooks, mount, params, first render), then serve the mailbox.
+
+        ``flash`` is what the page showed or a live redirect carried; ``user`` and ``auth`` are
+        the WebSocket's Starlette authentication, when the app has it.
+        """
+        socket = self.socket
+        if flash:
+            socket.flash = Flash(flash)
+        if user is not None:
+            socket.user = user
+        if auth is not None:
+            socket.auth = auth
         self._join_ref = ref
         self.task = asyncio.get_running_loop().create_task(self._run(ref, url, path_params, session), name=f"pyview {self.topic}")
         return self.task
@@ -349,7 +366,14 @@ class LiveChannel:
         """Mount, handle params and answer the join with the full tree (or a navigation). True if joined."""
         socket = self.socket
         await self.runtime.templates.ready(type(self.view))
-        await self.view.mount(socket, session)
+        hooks = self.route.on_mount
+        try:
+            if not hooks or await run_on_mount(hooks, socket, session, url_params(url, path_params)):
+                await self.view.mount(socket, session)
+        except HTTPException as refused:  # a hook refused: the client reloads the page, which answers the status
+            logger.info("join of %s on %s refused by on_mount: %s %s", self.view_name, self.topic, refused.status_code, refused.detail)
+            self._answer_join({"reason": "unauthorized"}, "error")
+            return False
         try:
             patched = await self._follow_patches()  # a patch from mount replaces the join URL's params
             if patched is None and socket.navigation is None:
@@ -359,8 +383,8 @@ class LiveChannel:
             self.runtime.warn_refusal(self.view_name, "phx_join", str(refused), "params")
             self._answer_join({"reason": str(refused)}, "error")
             return False
-        if socket.navigation is not None:  # mount or handle_params navigated away
-            key, body = _navigation_message(socket.navigation)
+        if socket.navigation is not None:  # a hook, mount or handle_params navigated away
+            key, body = self._navigation_message(socket.navigation, socket.flash)  # all of it: none was shown here
             self._answer_join({key: body}, "error")
             return False
         rendered, later = self._render_diffs(join=True)
@@ -385,12 +409,12 @@ class LiveChannel:
             self._refuse(ref, name, f"event {name!r}: {exc}", "payload")
             return False
         if name.startswith("lv:"):
-            # lv:clear-flash is the one reserved name; flash is not rendered yet, so nothing to clear.
-            if name == "lv:clear-flash":
-                self._reply(ref, {})
-            else:
+            if name != "lv:clear-flash":  # the one reserved name
                 self._refuse(ref, name, f"reserved event name {name!r}", "reserved")
-            return False
+                return False
+            key = values.get("key")
+            self.socket.clear_flash(key if isinstance(key, str) else None)
+            return await self._settle(ref)
         uploads = payload.get("uploads")
         if uploads and self._uploads is not None:  # the files a form's file inputs hold: validated before any byte is sent
             try:
@@ -506,7 +530,7 @@ class LiveChannel:
         nav = socket.navigation
         if nav is not None:  # a redirect, or a patch into another view: this view ends
             socket.navigation = None
-            key, body = _navigation_message(nav)
+            key, body = self._navigation_message(nav, socket.flash.changed)  # what this handler put
             if ref is not None:
                 self._reply(ref, {key: body})
             else:
@@ -569,6 +593,15 @@ class LiveChannel:
     def _render(self) -> Any:
         return self.view.render(self.socket.context)
 
+    def _navigation_message(self, nav: Navigation, flash: dict[str, str] | Flash) -> tuple[str, dict[str, Any]]:
+        """The push event (or reply key) and payload that leave this view: a full or a live redirect,
+        with ``flash`` signed for the next page (PROTOCOL.md §7.3)."""
+        body: dict[str, Any] = {"to": nav.to} if nav.kind == "redirect" else {"to": nav.to, "kind": nav.history}
+        token = FlashTokens(self.runtime.signer).sign(flash)
+        if token is not None:
+            body["flash"] = token
+        return ("redirect" if nav.kind == "redirect" else "live_redirect"), body
+
     def _render_diffs(self, join: bool) -> tuple[dict, list[dict]]:
         """Render and diff (``join``: the full tree), with a changed title and pending client
         events on top; then the diffs of stream operations that need consecutive ones."""
@@ -581,9 +614,16 @@ class LiveChannel:
         events = socket.pending_events
         if events:
             socket.pending_events = []
-        trees = render_rounds(self._render, socket.context)
-        first = (differ.join if join else differ.diff)(next(trees), title, events or None)
-        return first, [extra for extra in map(differ.diff, trees) if extra]
+        flash = socket.flash
+        with rendering(flash):
+            trees = render_rounds(self._render, socket.context)
+            first = (differ.join if join else differ.diff)(next(trees), title, events or None)
+            later = [extra for extra in map(differ.diff, trees) if extra]
+        if flash.changed:  # shown now: a later navigation carries only what is put after this
+            if not flash.read:
+                self.runtime.warn_unshown_flash(self.view_name)
+            flash.changed = {}
+        return first, later
 
     def _event_handler(self, name: str) -> Optional[tuple[Any, Any]]:
         """The bound handler of client event ``name`` and its call plan, or None.
@@ -624,9 +664,3 @@ def _event_values(payload: dict) -> dict[str, Any]:
         return {}
     return {"value": value}
 
-
-def _navigation_message(nav: Navigation) -> tuple[str, dict[str, Any]]:
-    """The push event (or reply key) and payload that leave this view: a full or a live redirect."""
-    if nav.kind == "redirect":
-        return "redirect", {"to": nav.to}
-    return "live_redirect", {"to": nav.to, "kind": nav.history}

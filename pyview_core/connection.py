@@ -29,6 +29,7 @@ from .channel import (
     ALLOW_UPLOAD, CIDS_DESTROYED, CIDS_WILL_DESTROY, EVENT, PATCH, PROGRESS, UPLOAD_CHUNK, UPLOAD_JOIN, UPLOAD_LEAVE,
     LiveChannel,
 )
+from .flash import FlashTokens
 from .outbox import Outbox
 from .probe import probe_of
 from .routing import LiveRoute, parse_live_url
@@ -314,7 +315,7 @@ class LiveConnection:
             self._reply(join_ref, ref, topic, "error", {"reason": "too many channels joined"})
             return
         try:
-            route, path_params, url = self._authorize(topic, payload)
+            route, path_params, url, claims = self._authorize(topic, payload)
         except JoinRefused as refused:
             self._reply(join_ref, ref, topic, "error", {"reason": refused.reason})
             return
@@ -324,7 +325,10 @@ class LiveConnection:
         if self._probe is not None:
             self._probe.joined(channel)
         session = {k: v for k, v in self.cookie_session.items() if k != "_csrf"}
-        actor = channel.start(ref, url, path_params, session)
+        scope = self.scope
+        actor = channel.start(
+            ref, url, path_params, session, self._join_flash(payload, claims), scope.get("user"), scope.get("auth"),
+        )
         self._actors.add(actor)
         actor.add_done_callback(self._actors.discard)
 
@@ -347,8 +351,21 @@ class LiveConnection:
         self.upload_routes[topic] = channel
         channel.deliver((UPLOAD_JOIN, ref, (topic, join_ref, payload.get("token"))))
 
-    def _authorize(self, topic: str, payload: dict) -> tuple[LiveRoute, dict[str, Any], ParseResult]:
-        """The route, path params and URL this join may mount; ``JoinRefused`` otherwise (PROTOCOL §8)."""
+    def _join_flash(self, payload: dict, claims: dict) -> Optional[dict[str, str]]:
+        """The flash a join starts with: the one a live redirect carried (its signed ``flash``), else,
+        on the first mount of a page, the one its dead render showed (PROTOCOL.md §7.3)."""
+        if payload.get("flash"):
+            return FlashTokens(self.runtime.signer).load(payload["flash"])
+        params = payload.get("params")
+        first_mount = not isinstance(params, dict) or params.get("_mounts", 0) == 0
+        shown = claims.get("fl")
+        if first_mount and "redirect" not in payload and isinstance(shown, dict):
+            return {k: v for k, v in shown.items() if isinstance(k, str) and isinstance(v, str)}
+        return None
+
+    def _authorize(self, topic: str, payload: dict) -> tuple[LiveRoute, dict[str, Any], ParseResult, dict]:
+        """The route, path params, URL and session claims this join may mount; ``JoinRefused``
+        otherwise (PROTOCOL §8)."""
         if not self.csrf_ok:
             raise JoinRefused("stale")
         runtime = self.runtime
@@ -372,7 +389,7 @@ class LiveConnection:
             raise JoinRefused("unauthorized")
         if not navigating and view_identity(route.view) != claims.get("view"):
             raise JoinRefused("unauthorized")
-        return route, path_params, url
+        return route, path_params, url, claims
 
 
 class JoinRefused(Exception):

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from typing import Any, Generic, Optional, Protocol, TypeGuard, TypeVar, Union
 
 import orjson
+from starlette.authentication import AuthCredentials, UnauthenticatedUser
 
 from .events import InfoEvent
+from .flash import Flash
 from .uploads import Presign, ProgressCallback, UploadConfig, UploadConstraints
 from .security import build_path
 
@@ -32,12 +34,36 @@ class Navigation:
     history: str = "push"  # "push" or "replace" (browser history)
 
 
-class UnconnectedSocket(Generic[T]):
+class _SocketBase:
+    """What both sockets have: flash messages and who is connected (Starlette's authentication).
+
+    ``user`` and ``auth`` are the ``request.user`` / ``request.auth`` of the page request and of the
+    WebSocket, set by Starlette's ``AuthenticationMiddleware`` when the app has one (otherwise an
+    unauthenticated user with no scopes). ``on_mount`` hooks and ``@requires`` read them.
+    """
+
+    def __init__(self) -> None:
+        self.flash = Flash()
+        self.user: Any = UnauthenticatedUser()
+        self.auth: AuthCredentials = AuthCredentials()
+
+    def put_flash(self, kind: str, message: str) -> None:
+        """Show ``message`` under ``kind`` (``"info"``, ``"error"``, …) where the template renders
+        ``{{ flash }}``; it also travels with a navigation or redirect made by the same handler."""
+        self.flash.put(kind, message)
+
+    def clear_flash(self, kind: Optional[str] = None) -> None:
+        """Remove the message of ``kind``, or every message."""
+        self.flash.clear(kind)
+
+
+class UnconnectedSocket(_SocketBase, Generic[T]):
     """The socket of the HTTP (dead) render: state and title only; ``redirect`` becomes an HTTP redirect."""
 
     connected = False
 
     def __init__(self) -> None:
+        super().__init__()
         self.context: T = None  # type: ignore[assignment]
         self.live_title: Optional[str] = None
         self.navigation: Optional[Navigation] = None
@@ -83,12 +109,13 @@ class ViewHost(Protocol):
     def cancel_upload(self, name: str, ref: str) -> bool: ...
 
 
-class ConnectedLiveViewSocket(Generic[T]):
+class ConnectedLiveViewSocket(_SocketBase, Generic[T]):
     """The socket of a joined view: state, title, pub/sub, timers, jobs, navigation and client events."""
 
     connected = True
 
     def __init__(self, host: ViewHost) -> None:
+        super().__init__()
         self.context: T = None  # type: ignore[assignment]
         self.live_title: Optional[str] = None
         self.navigation: Optional[Navigation] = None

@@ -18,7 +18,7 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 from types import CoroutineType
-from typing import Any, Awaitable, Callable, ClassVar, Generic, Iterator, Optional, TypeVar
+from typing import Any, Awaitable, Callable, ClassVar, Generic, Iterator, Optional, Sequence, TypeVar
 from urllib.parse import ParseResult, parse_qs
 
 from pyview_templates import Environment, FileSystemLoader, Template
@@ -26,6 +26,7 @@ from pyview_templates.tree import Rendered
 
 from .binding import plan_for
 from .events import InfoEvent, event_names
+from .flash import flash_global
 
 T = TypeVar("T")
 
@@ -49,7 +50,8 @@ def environment_for(folder: Path) -> Environment:
         with _environments_lock:
             env = _environments.get(folder)
             if env is None:
-                env = _environments[folder] = Environment(loader=FileSystemLoader(str(folder)))
+                # ``flash``: the rendering view's messages (see pyview_core.flash for why a global).
+                env = _environments[folder] = Environment(loader=FileSystemLoader(str(folder)), globals={"flash": flash_global})
     return env
 
 
@@ -86,6 +88,8 @@ class LiveView(Generic[T]):
     """
 
     template_name: ClassVar[Optional[str]] = None
+    # Run before mount on the dead render and on every join (see pyview_core.auth).
+    on_mount: ClassVar[Sequence[Callable[..., Any]]] = ()
     _event_methods: ClassVar[dict[str, str]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

@@ -15,6 +15,7 @@ from typing import Any, Callable, Optional
 from urllib.parse import urlparse
 
 from markupsafe import Markup, escape
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
@@ -24,7 +25,11 @@ from pyview_templates.tree import join
 from .binding import ParamError
 from .error_page import error_page_html, production_error_html, short_error
 from .live_socket import UnconnectedSocket
-from .live_view import bind_handle_params, invoke
+from .auth import run_on_mount
+from .flash import COOKIE as FLASH_COOKIE
+from .flash import MAX_AGE as FLASH_MAX_AGE
+from .flash import Flash, FlashTokens, rendering
+from .live_view import bind_handle_params, invoke, url_params
 from .probe import probe_of
 from .routing import LiveRoute
 from .runtime import Runtime, view_identity
@@ -150,18 +155,41 @@ async def _render_page(runtime: Runtime, config: PageConfig, request: Request, r
     await runtime.templates.ready(route.view)
     view = route.view()
     socket: UnconnectedSocket = UnconnectedSocket()
-    await view.mount(socket, {k: v for k, v in session.items() if k != "_csrf"})
+    flash_tokens = FlashTokens(runtime.signer)
+    flash_cookie = request.cookies.get(FLASH_COOKIE)
+    if flash_cookie:  # a flash carried by a redirect: read once, then the cookie is deleted
+        socket.flash = Flash(flash_tokens.load(flash_cookie))
+    scope = request.scope
+    if "user" in scope:  # Starlette's AuthenticationMiddleware ran
+        socket.user, socket.auth = scope["user"], scope.get("auth", socket.auth)
+    user_session = {k: v for k, v in session.items() if k != "_csrf"}
+    url = urlparse(str(request.url))
+    try:
+        if not route.on_mount or await run_on_mount(route.on_mount, socket, user_session, url_params(url, dict(request.path_params))):
+            await view.mount(socket, user_session)
+    except HTTPException as refused:  # an on_mount hook (or mount) refused the request
+        return _consume_flash(PlainTextResponse(refused.detail, status_code=refused.status_code, headers=refused.headers), flash_cookie)
     if socket.navigation is None:
         try:
-            handler, args, kwargs = bind_handle_params(view, socket, urlparse(str(request.url)), dict(request.path_params))
+            handler, args, kwargs = bind_handle_params(view, socket, url, dict(request.path_params))
         except ParamError as exc:  # the URL does not fit handle_params; a ParamError from the handler's own code is a crash
-            return PlainTextResponse(f"Bad request: {exc}", status_code=400)
+            return _consume_flash(PlainTextResponse(f"Bad request: {exc}", status_code=400), flash_cookie)
         await invoke(handler, args, kwargs)
     if socket.navigation is not None:
-        return RedirectResponse(socket.navigation.to, status_code=302)
-    content = Markup(join(view.render(socket.context)))
+        redirect = RedirectResponse(socket.navigation.to, status_code=302)
+        token = flash_tokens.sign(socket.flash)  # everything not shown yet goes to the next page
+        if token is not None:
+            redirect.set_cookie(FLASH_COOKIE, token, max_age=FLASH_MAX_AGE, path="/", samesite="lax")
+            return redirect
+        return _consume_flash(redirect, flash_cookie)
+    with rendering(socket.flash):
+        content = Markup(join(view.render(socket.context)))
+    if socket.flash and not socket.flash.read:
+        runtime.warn_unshown_flash(route.view.__name__)
     view_id = new_view_id()
     claims = {"id": view_id, "view": view_identity(route.view), "ls": route.live_session, "csrf": csrf_fingerprint(csrf_secret)}
+    if socket.flash:  # the first join shows what this render showed (Phoenix: the session's flash)
+        claims["fl"] = dict(socket.flash)
     page = PageContext(
         id=view_id,
         content=content,
@@ -175,4 +203,11 @@ async def _render_page(runtime: Runtime, config: PageConfig, request: Request, r
         scripts=list(config.scripts),
         head=Markup(config.head_html),
     )
-    return HTMLResponse(config.root_layout(page))
+    return _consume_flash(HTMLResponse(config.root_layout(page)), flash_cookie)
+
+
+def _consume_flash(response: Response, flash_cookie: Optional[str]) -> Response:
+    """Delete the flash cookie the request carried: its messages are shown once."""
+    if flash_cookie is not None:
+        response.delete_cookie(FLASH_COOKIE, path="/", samesite="lax")
+    return response

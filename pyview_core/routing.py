@@ -7,7 +7,7 @@ all name a URL, and the server (never the client) decides which view it means.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional, Pattern
+from typing import Any, Callable, Optional, Pattern
 from urllib.parse import ParseResult, unquote, urlparse
 
 from starlette.convertors import Convertor
@@ -23,6 +23,7 @@ class LiveRoute:
     live_session: str
     regex: Pattern[str]
     convertors: dict[str, Convertor]
+    on_mount: tuple[Callable[..., Any], ...] = ()  # the live_session's hooks, then the view's
 
     def match(self, path: str) -> Optional[dict[str, Any]]:
         """The converted path parameters when ``path`` matches, else None."""
@@ -40,10 +41,23 @@ class LiveRouter:
 
     def __init__(self) -> None:
         self.routes: list[LiveRoute] = []
+        self.sessions: dict[str, tuple[Callable[..., Any], ...]] = {}  # live_session -> its on_mount hooks
 
-    def add(self, path: str, view: type, live_session: str = "default") -> LiveRoute:
+    def declare_session(self, name: str, on_mount: tuple[Callable[..., Any], ...]) -> None:
+        """A live_session and its hooks, before any of its routes (so every route gets them)."""
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"a live_session needs a name, got {name!r}")
+        if name in self.sessions and self.sessions[name] != on_mount:
+            if any(route.live_session == name for route in self.routes):
+                raise ValueError(f"live_session {name!r} must be declared before its first add_live_view")
+            raise ValueError(f"live_session {name!r} is declared twice with different on_mount hooks")
+        self.sessions[name] = on_mount
+
+    def add(self, path: str, view: type, live_session: str = "default", on_mount: tuple[Callable[..., Any], ...] = ()) -> LiveRoute:
+        """Route ``path`` to ``view``; ``on_mount`` are the view's own hooks (after the session's)."""
         regex, _format, convertors = compile_path(path)
-        route = LiveRoute(path, view, live_session, regex, convertors)
+        hooks = self.sessions.setdefault(live_session, ()) + on_mount
+        route = LiveRoute(path, view, live_session, regex, convertors, hooks)
         self.routes.append(route)
         return route
 

@@ -123,6 +123,18 @@ class Runtime:
         logger.warning("%s: event %r refused: %s", view, event, reason)
 
 
+    def warn_unshown_flash(self, view: str) -> None:
+        """A view put a flash its template never rendered: tell the developer once, in development."""
+        key = (view, "flash", "unshown")
+        if not self.development or key in self._warned:
+            return
+        self._warned.add(key)
+        logger.warning(
+            "%s put a flash message but its template does not render `flash`: add {{ flash }} where messages "
+            "should appear (or read flash.info / flash.error)", view,
+        )
+
+
 def view_identity(view: Any) -> str:
     """How a session token names its view class."""
     return f"{view.__module__}.{view.__qualname__}"

@@ -40,6 +40,8 @@ from pyview_templates.tree import join
 
 from ..error_page import short_error
 from ..events import InfoEvent
+from ..flash import COOKIE as FLASH_COOKIE
+from ..flash import FlashTokens, rendering
 from ..probe import PROBE_KEY
 from . import dom
 from .messages import snippet
@@ -59,18 +61,23 @@ LIVE_SOCKET_PATH = "/live/websocket"
 MAX_HTTP_REDIRECTS = 5
 
 
+class _NavigationRefused(LiveViewTestError):
+    """A live navigation's join was refused: the real client falls back to loading the page."""
+
+
 class Redirected(LiveViewTestError):
     """The view sent the browser elsewhere (``redirect`` or ``push_navigate``) where a page was expected.
 
     ``kind`` is ``"redirect"`` (a full page load) or ``"live_redirect"`` (live navigation);
-    ``to`` the local path; ``flash`` what the redirect carried.
+    ``to`` the local path; ``flash`` the messages the redirect carried (``token``: as signed).
     """
 
-    def __init__(self, kind: str, to: str, flash: Optional[dict[str, Any]] = None) -> None:
-        super().__init__(f"the view answered with a {kind} to {to!r}")
+    def __init__(self, kind: str, to: str, flash: Optional[dict[str, str]] = None, token: Optional[str] = None) -> None:
+        super().__init__(f"the view answered with a {kind} to {to!r}" + (f" (flash {flash!r})" if flash else ""))
         self.kind = kind
         self.to = to
         self.flash = flash or {}
+        self.token = token
 
 
 # ============================================================================ the test browser
@@ -141,7 +148,8 @@ class _Browser:
             response = await http_get(self.app, self.origin, path, self.jar, self.scope)
             if response.status in (301, 302, 303, 307, 308):
                 location = response.header("location") or ""
-                raise Redirected("redirect", self.origin.local(location))
+                token = self.jar.cookies.get(FLASH_COOKIE)
+                raise Redirected("redirect", self.origin.local(location), self.read_flash(token), token)
             if response.status == 200:
                 return _Page(path, response)
             if len(self.probe.render_errors) > errors_before:
@@ -151,8 +159,25 @@ class _Browser:
             raise LiveViewTestError(f"GET {path} answered {response.status}, not a LiveView page: {response.text[:300]!r}")
         raise LiveViewTestError(f"GET {path}: more than {MAX_HTTP_REDIRECTS} redirects")
 
-    async def open(self, path: str) -> "LiveViewTest":
-        """Load ``path`` as a new page: dead render, a socket of its own, the join."""
+    def read_flash(self, token: Any) -> dict[str, str]:
+        """The messages of a flash token the app signed ({} for none, or for an app that is not a PyView)."""
+        runtime = getattr(self.app, "runtime", None)
+        if not token or runtime is None:
+            return {}
+        return FlashTokens(runtime.signer).load(token)
+
+    def redirected(self, kind: str, target: Any) -> Redirected:
+        """A ``redirect``/``live_redirect`` payload from the server as ``Redirected``, its flash read."""
+        target = target if isinstance(target, dict) else {}
+        token = target.get("flash")
+        return Redirected(kind, target.get("to", ""), self.read_flash(token), token)
+
+    async def open(self, path: str, flash: Optional[str] = None) -> "LiveViewTest":
+        """Load ``path`` as a new page: dead render, a socket of its own, the join.
+
+        ``flash``: a token a full redirect carried, set as the client does (its cookie)."""
+        if flash:
+            self.jar.set(FLASH_COOKIE, flash)
         page = await self.get_page(path)
         query = f"_csrf_token={quote(page.csrf, safe='')}&vsn=2.0.0"
         peer = WebSocketPeer()
@@ -394,9 +419,15 @@ class LiveViewTest:
         self._followed = None
         if redirect.kind == "live_redirect":
             view = LiveViewTest(self._connection, self._page, redirect.to)
-            await view._join(redirect.to, referer=self._path)
+            try:
+                await view._join(redirect.to, referer=self._path, flash=redirect.token)
+            except _NavigationRefused:
+                # Another live_session (or no live view there): the client loads the page instead,
+                # so that session's on_mount hooks run on a page request.
+                self._connection.views.pop(view.topic, None)
+                return await self._browser.open(redirect.to, flash=redirect.token)
             return view
-        return await self._browser.open(redirect.to)
+        return await self._browser.open(redirect.to, flash=redirect.token)
 
     # --- client events --------------------------------------------------------------------------
 
@@ -538,7 +569,8 @@ class LiveViewTest:
         __tracebackhide__ = True
         channel = self._channel
         if channel is not None and channel.mailbox.idle and not channel.jobs.pending() and self._ended is None:
-            fresh = join(channel.view.render(channel.socket.context))
+            with rendering(channel.socket.flash):
+                fresh = join(channel.view.render(channel.socket.context))
             if html == fresh:
                 merged_form = fresh_form = ""
             else:  # streams keep rows a fresh render no longer has: compare with those left out
@@ -572,7 +604,7 @@ class LiveViewTest:
 
     # --- joining --------------------------------------------------------------------------------
 
-    async def _join(self, redirect: Optional[str], referer: Optional[str] = None) -> None:
+    async def _join(self, redirect: Optional[str], referer: Optional[str] = None, flash: Optional[str] = None) -> None:
         __tracebackhide__ = True
         connection, page, origin = self._connection, self._page, self._browser.origin
         self.join_ref = connection.next_ref()
@@ -581,6 +613,8 @@ class LiveViewTest:
         if redirect is not None:
             payload["redirect"] = origin.url(redirect)
             params["_live_referer"] = origin.url(referer or "/")
+            if flash:  # the client sends the flash a live redirect carried (omitted when null)
+                payload["flash"] = flash
         else:
             payload["url"] = origin.url(self._path)
         connection.views[self.topic] = self
@@ -600,8 +634,11 @@ class LiveViewTest:
                 raise error
             for kind in ("redirect", "live_redirect"):
                 if kind in response:
-                    raise Redirected(kind, response[kind].get("to", ""), response[kind].get("flash"))
-            raise LiveViewTestError(f"the join of {self._path} was refused: {response.get('reason', response)}")
+                    raise self._browser.redirected(kind, response[kind])
+            reason = response.get("reason", response)
+            if redirect is not None and reason in ("unauthorized", "stale"):
+                raise _NavigationRefused(f"the live navigation to {self._path} was refused: {reason}")
+            raise LiveViewTestError(f"the join of {self._path} was refused: {reason}")
         self._rendered = ClientRendered(response["rendered"], decoded=True)
         self._take_merge_output()
         patched = response.get("live_patch")
@@ -653,7 +690,7 @@ class LiveViewTest:
 
     def _redirected(self, kind: str, target: dict[str, Any]) -> None:
         """The view sent the browser elsewhere: it ends here (the server closes it next)."""
-        redirect = Redirected(kind, target.get("to", ""), target.get("flash"))
+        redirect = self._browser.redirected(kind, target)
         self._redirects.append(redirect)
         self._gone_to = redirect
         self._ended = self._ended or f"it sent the browser to {redirect.to!r}"
