@@ -6,12 +6,15 @@ from starlette.routing import Mount, Route
 
 from pyview_core import PyView
 
+from .auth.auth import AccountLiveView, LoginLiveView, login_post, logout_post, require_login
 from .chat.chat import ChatLiveView
 from .counter.counter import CounterLiveView
 from .dashboard.dashboard import DashboardLiveView
 from .gallery import gallery
 from .home.home import HomeLiveView
+from .js.js import JsLiveView
 from .live_output.live_output import LiveOutputView
+from .signup.signup import SignupLiveView
 from .table.table import ItemLiveView, TableLiveView
 from .todo.todo import TodoLiveView
 from .uploads.uploads import UploadsLiveView, photo_file
@@ -32,9 +35,16 @@ def create_app(**options) -> PyView:
     app.add_live_view("/dashboard", DashboardLiveView)
     app.add_live_view("/todo", TodoLiveView)
     app.add_live_view("/output", LiveOutputView)
+    app.add_live_view("/js", JsLiveView)
     app.add_live_view("/uploads", UploadsLiveView)
+    app.add_live_view("/signup", SignupLiveView)
     app.routes.append(Route("/uploads/files/{name}", photo_file))  # the kept photos' bytes
     app.routes.append(Mount("/gallery", app=gallery))
+    app.add_live_view("/login", LoginLiveView)
+    app.routes.append(Route("/login", login_post, methods=["POST"]))
+    app.routes.append(Route("/logout", logout_post, methods=["POST"]))
+    account = app.live_session("account", on_mount=[require_login])  # its hook runs before every mount there
+    account.add_live_view("/account", AccountLiveView)
     return app
 
 

@@ -17,9 +17,11 @@
 from .app import LiveSession, PyView
 from .auth import OnMount, requires
 from .events import BaseEventHandler, InfoEvent, event
+from .form_tags import errors_tag, input_tag
 from .js import JS
 from .live_socket import ConnectedLiveViewSocket, LiveViewSocket, UnconnectedSocket, is_connected
 from .live_view import LiveView
+from .model_form import to_form
 from .stream import Stream, StreamError
 from .uploads import (
     ConsumedUpload, ExternalUploadMeta, UploadConfig, UploadConstraints, UploadEntry, UploadError, live_file_input,
@@ -30,9 +32,12 @@ from pyview_templates import register_filter as _register_filter
 # Templates write {{ uploads | live_file_input }} and {{ entry | upload_preview_tag }}.
 _register_filter("live_file_input", live_file_input)
 _register_filter("upload_preview_tag", upload_preview_tag)
+# Model forms (to_form): {{ form.email | input("Email") }} and {{ form.email | errors }}.
+_register_filter("input", input_tag)
+_register_filter("errors", errors_tag)
 
 __all__ = [
     "BaseEventHandler", "ConnectedLiveViewSocket", "ConsumedUpload", "ExternalUploadMeta", "InfoEvent", "JS", "LiveView",
     "LiveViewSocket", "PyView", "Stream", "StreamError", "UnconnectedSocket", "UploadConfig", "UploadConstraints",
-    "UploadEntry", "UploadError", "event", "is_connected", "LiveSession", "OnMount", "requires",
+    "UploadEntry", "UploadError", "event", "is_connected", "LiveSession", "OnMount", "requires", "to_form",
 ]

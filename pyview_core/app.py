@@ -23,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from .auth import OnMount, check_hooks
+from .colocated import ColocatedHooks
 from .connection import LiveConnection
 from .flash import COOKIE as FLASH_COOKIE
 from .flash import MAX_AGE as FLASH_MAX_AGE
@@ -32,7 +33,7 @@ from .page import PageConfig, RootLayout, default_layout, render_page, warm_defa
 from .pubsub import InMemoryPubSub, PubSub
 from .routing import LiveRouter
 from .runtime import Limits, Runtime
-from .security import TokenSigner, origin_allowed, resolve_secret
+from .security import TokenSigner, csrf_valid, origin_allowed, resolve_secret
 from .view_templates import ViewTemplates
 
 logger = logging.getLogger("pyview_core")
@@ -119,8 +120,13 @@ class PyView(Starlette):
             scripts=[*vendor, *scripts, "/static/pyview/app.js"],
             head_html=head_html,
         )
+        # Each view's <module>.js hooks (add_live_view finds them); their entry module goes before app.js.
+        self.colocated_hooks = ColocatedHooks(
+            development=not production, scripts=self.page_config.scripts, before="/static/pyview/app.js",
+        )
         endpoint = _LiveSocketEndpoint(self.runtime)
         self.routes.append(WebSocketRoute(LIVE_SOCKET_PATH, endpoint))
+        self.routes.append(self.colocated_hooks.route)  # before the Mount, which would answer its URLs with 404
         self.routes.append(Mount("/static/pyview", app=StaticFiles(directory=STATIC_DIR), name="pyview_static"))
         session_options = {
             "secret_key": secret,
@@ -197,6 +203,7 @@ class PyView(Starlette):
             return await render_page(runtime, config, request, route)
 
         self.routes.append(Route(path, dead_render, methods=["GET"], name=f"live:{path}"))
+        self.colocated_hooks.discover(self.live_router.routes)  # the view's <module>.js hooks (colocated.py)
 
     def live_session(self, name: str, *, on_mount: Sequence[OnMount] = ()) -> "LiveSession":
         """Declare a ``live_session``: views added through it share its ``on_mount`` hooks.
@@ -208,6 +215,12 @@ class PyView(Starlette):
         """
         self.live_router.declare_session(name, check_hooks(on_mount, f"live_session {name!r}"))
         return LiveSession(self, name)
+
+    def csrf_valid(self, request: Request, token: Optional[str]) -> bool:
+        """Whether ``token`` (a form's ``_csrf_token``, from ``socket.csrf_token``) belongs to this
+        request's session: check it in a plain route a live form posts to (``phx-trigger-action``)."""
+        session = request.session if "session" in request.scope else {}
+        return csrf_valid(token, session.get("_csrf"))
 
     def put_flash(self, response: Response, kind: str, message: str) -> Response:
         """Carry a flash to the next page a non-live route redirects to (a login POST, say).

@@ -33,9 +33,11 @@ from .diff import Differ
 from .error_page import short_error
 from .auth import run_on_mount
 from .events import InfoEvent
-from .flash import Flash, FlashTokens, rendering
+from .flash import Flash, FlashTokens
+from .flash import bind as bind_flash
+from .flash import unbind as unbind_flash
 from .forms import FormError, decode_form, merge_meta
-from .live_socket import ConnectedLiveViewSocket, Navigation
+from .live_socket import ConnectedLiveViewSocket, Navigation, Visitor
 from .live_view import LiveView, UnknownEvent, bind_handle_params, invoke, url_params
 from .mailbox import Mailbox, MailboxClosed
 from .routing import LiveRoute, parse_live_url
@@ -118,20 +120,15 @@ class LiveChannel:
 
     def start(
         self, ref: Any, url: ParseResult, path_params: dict[str, Any], session: dict[str, Any],
-        flash: Optional[dict[str, str]] = None, user: Any = None, auth: Any = None,
+        visitor: Optional[Visitor] = None,
     ) -> "asyncio.Task[None]":
         """Start the actor: join (on_mount hooks, mount, params, first render), then serve the mailbox.
 
-        ``flash`` is what the page showed or a live redirect carried; ``user`` and ``auth`` are
-        the WebSocket's Starlette authentication, when the app has it.
+        ``visitor``: what the WebSocket says (flash the page showed or a live redirect carried,
+        Starlette's authentication, the CSRF token for forms).
         """
-        socket = self.socket
-        if flash:
-            socket.flash = Flash(flash)
-        if user is not None:
-            socket.user = user
-        if auth is not None:
-            socket.auth = auth
+        if visitor is not None:
+            self.socket.meet(visitor)
         self._join_ref = ref
         self.task = asyncio.get_running_loop().create_task(self._run(ref, url, path_params, session), name=f"pyview {self.topic}")
         return self.task
@@ -615,10 +612,13 @@ class LiveChannel:
         if events:
             socket.pending_events = []
         flash = socket.flash
-        with rendering(flash):
+        bound = bind_flash(flash)
+        try:
             trees = render_rounds(self._render, socket.context)
             first = (differ.join if join else differ.diff)(next(trees), title, events or None)
             later = [extra for extra in map(differ.diff, trees) if extra]
+        finally:
+            unbind_flash(bound)
         if flash.changed:  # shown now: a later navigation carries only what is put after this
             if not flash.read:
                 self.runtime.warn_unshown_flash(self.view_name)

@@ -34,7 +34,8 @@ from .outbox import Outbox
 from .probe import probe_of
 from .routing import LiveRoute, parse_live_url
 from .runtime import Runtime, view_identity
-from .security import InvalidToken, csrf_fingerprint, csrf_valid, origin_allowed
+from .live_socket import Visitor
+from .security import InvalidToken, csrf_fingerprint, csrf_valid, mask_csrf, origin_allowed
 from .upload_host import TOKEN_MAX_AGE as UPLOAD_TOKEN_MAX_AGE
 from .upload_host import TOKEN_PURPOSE as UPLOAD_TOKEN_PURPOSE
 
@@ -325,10 +326,11 @@ class LiveConnection:
         if self._probe is not None:
             self._probe.joined(channel)
         session = {k: v for k, v in self.cookie_session.items() if k != "_csrf"}
-        scope = self.scope
-        actor = channel.start(
-            ref, url, path_params, session, self._join_flash(payload, claims), scope.get("user"), scope.get("auth"),
+        visitor = Visitor(
+            self._join_flash(payload, claims), self.scope.get("user"), self.scope.get("auth"),
+            mask_csrf(self.cookie_session["_csrf"]),  # present: the join was authorized against it
         )
+        actor = channel.start(ref, url, path_params, session, visitor)
         self._actors.add(actor)
         actor.add_done_callback(self._actors.discard)
 

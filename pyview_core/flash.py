@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any, Optional
 
 from markupsafe import Markup, escape
 
 from .security import InvalidToken, TokenSigner
 
-__all__ = ["COOKIE", "Flash", "FlashTokens", "flash_global", "rendering"]
+__all__ = ["COOKIE", "Flash", "FlashTokens", "bind", "flash_global", "rendering", "unbind"]
 
 COOKIE = "__phoenix_flash__"  # the name the official client sets after a full redirect
 MAX_AGE = 60  # seconds a flash token stays valid (Phoenix: 60 s)
@@ -98,11 +98,20 @@ def group_html(messages: Mapping[str, str]) -> Markup:
 _bound: ContextVar[Optional[Flash]] = ContextVar("pyview_flash", default=None)
 
 
+def bind(flash: Flash) -> Token:
+    """Bind ``flash`` for templates (``{{ flash }}`` reads it) until ``unbind(token)``; for the
+    channel's render path, where a ``with`` block's generator would cost more than the binding."""
+    flash.read = False
+    return _bound.set(flash)
+
+
+unbind = _bound.reset
+
+
 @contextlib.contextmanager
 def rendering(flash: Flash) -> Iterator[None]:
     """Bind ``flash`` for templates while a view renders (``{{ flash }}`` reads it)."""
-    flash.read = False
-    token = _bound.set(flash)
+    token = bind(flash)
     try:
         yield
     finally:

@@ -34,18 +34,45 @@ class Navigation:
     history: str = "push"  # "push" or "replace" (browser history)
 
 
+@dataclass
+class Visitor:
+    """What a socket learns from the request behind it (the page's GET, or the WebSocket).
+
+    ``flash``: the messages this page starts with; ``user``/``auth``: Starlette's
+    ``AuthenticationMiddleware`` results, if the app has it; ``csrf_token``: a masked token of the
+    session's CSRF secret, for forms that post to plain HTTP routes (``phx-trigger-action``).
+    """
+
+    flash: Optional[dict[str, str]] = None
+    user: Any = None
+    auth: Any = None
+    csrf_token: str = ""
+
+
 class _SocketBase:
     """What both sockets have: flash messages and who is connected (Starlette's authentication).
 
     ``user`` and ``auth`` are the ``request.user`` / ``request.auth`` of the page request and of the
     WebSocket, set by Starlette's ``AuthenticationMiddleware`` when the app has one (otherwise an
     unauthenticated user with no scopes). ``on_mount`` hooks and ``@requires`` read them.
+    ``csrf_token`` goes into a form that posts to a plain route: ``PyView.csrf_valid`` checks it.
     """
 
     def __init__(self) -> None:
         self.flash = Flash()
         self.user: Any = UnauthenticatedUser()
         self.auth: AuthCredentials = AuthCredentials()
+        self.csrf_token = ""
+
+    def meet(self, visitor: Visitor) -> None:
+        """Take what the request behind this socket says (before any hook or ``mount`` runs)."""
+        if visitor.flash:
+            self.flash = Flash(visitor.flash)
+        if visitor.user is not None:
+            self.user = visitor.user
+        if visitor.auth is not None:
+            self.auth = visitor.auth
+        self.csrf_token = visitor.csrf_token
 
     def put_flash(self, kind: str, message: str) -> None:
         """Show ``message`` under ``kind`` (``"info"``, ``"error"``, …) where the template renders

@@ -24,11 +24,11 @@ from pyview_templates.tree import join
 
 from .binding import ParamError
 from .error_page import error_page_html, production_error_html, short_error
-from .live_socket import UnconnectedSocket
+from .live_socket import UnconnectedSocket, Visitor
 from .auth import run_on_mount
 from .flash import COOKIE as FLASH_COOKIE
 from .flash import MAX_AGE as FLASH_MAX_AGE
-from .flash import Flash, FlashTokens, rendering
+from .flash import FlashTokens, rendering
 from .live_view import bind_handle_params, invoke, url_params
 from .probe import probe_of
 from .routing import LiveRoute
@@ -40,7 +40,12 @@ logger = logging.getLogger("pyview_core")
 
 @dataclass
 class PageContext:
-    """What a root layout renders: ``content`` and the container attributes are ready-made markup."""
+    """What a root layout renders: ``content`` and the container attributes are ready-made markup.
+
+    ``scripts`` are in document order; a layout renders each as ``<script defer>``, except an ES
+    module (``is_module(src)``: its path ends in ``.mjs``, e.g. the colocated hooks' entry), which
+    needs ``<script type="module">``. Both kinds run after parsing, in the order they appear.
+    """
 
     id: str
     content: Markup
@@ -53,6 +58,11 @@ class PageContext:
     static: str
     scripts: list[str] = field(default_factory=list)
     head: Markup = Markup("")
+
+    @staticmethod
+    def is_module(src: str) -> bool:
+        """Whether script ``src`` is an ES module (its path, before any ``?`` or ``#``, ends in ``.mjs``)."""
+        return src.partition("?")[0].partition("#")[0].endswith(".mjs")
 
     @property
     def container(self) -> Markup:
@@ -75,7 +85,7 @@ _DEFAULT_LAYOUT_SOURCE = """<!DOCTYPE html>
 </title>
 {{ page.head }}
 {%- for src in page.scripts %}
-<script defer phx-track-static src="{{ src }}"></script>
+<script {% if page.is_module(src) %}type="module"{% else %}defer{% endif %} phx-track-static src="{{ src }}"></script>
 {%- endfor %}
 </head>
 <body>
@@ -156,12 +166,11 @@ async def _render_page(runtime: Runtime, config: PageConfig, request: Request, r
     view = route.view()
     socket: UnconnectedSocket = UnconnectedSocket()
     flash_tokens = FlashTokens(runtime.signer)
-    flash_cookie = request.cookies.get(FLASH_COOKIE)
-    if flash_cookie:  # a flash carried by a redirect: read once, then the cookie is deleted
-        socket.flash = Flash(flash_tokens.load(flash_cookie))
+    flash_cookie = request.cookies.get(FLASH_COOKIE)  # a flash a redirect carried: read once, then deleted
     scope = request.scope
-    if "user" in scope:  # Starlette's AuthenticationMiddleware ran
-        socket.user, socket.auth = scope["user"], scope.get("auth", socket.auth)
+    socket.meet(Visitor(
+        flash_tokens.load(flash_cookie) if flash_cookie else None, scope.get("user"), scope.get("auth"), mask_csrf(csrf_secret),
+    ))
     user_session = {k: v for k, v in session.items() if k != "_csrf"}
     url = urlparse(str(request.url))
     try:

@@ -13,6 +13,9 @@ EXAMPLES = [
     ("/todo", "Todos", "the streams guide's todo app: add, toggle, delete, clear completed"),
     ("/output", "Live output", "a server job's output, value by value, in a stream that keeps the last 1,000 lines"),
     ("/uploads", "Photo uploads", "drag and drop, progress bars, previews, cancel and errors; upload at once or on Save"),
+    ("/js", "JS commands and hooks", "a modal and a dropdown run by JS commands; colocated hooks (js.js) that ask the server, pushEventTo"),
+    ("/signup", "Sign up", "a nested pydantic form (to_form): errors on touched fields as you type, 1–3 addresses added live"),
+    ("/login", "Log in", "a validated form that posts to an HTTP route (phx-trigger-action); /account sits behind an on_mount hook"),
 ]
 
 

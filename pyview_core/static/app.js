@@ -1,12 +1,27 @@
 // pyview's bootstrap: connects the official Phoenix LiveView client to this server.
 //
-// Add hooks from your own script, loaded before this one (the layout's `scripts`):
+// Hooks: put them in a file beside the view's module, `<module>.js` (e.g. `examples/js/js.js` for
+// `examples/js/js.py`), as named exports of an ES module:
+//   export const Chart = {mounted() { ... }};
+// The server serves every view's file and one entry module that adds their exports to
+// `window.pyview.hooks`; the page loads it as `<script type="module">` just before this script,
+// so it has run by now (module and deferred scripts run in document order). See
+// pyview_core/colocated.py.
+//
+// Or add hooks from your own script, loaded before this one (the layout's `scripts`):
 //   window.pyview = window.pyview || {hooks: {}};
 //   window.pyview.hooks.Chart = {mounted() { ... }};
 (function () {
   "use strict";
   var pyview = (window.pyview = window.pyview || {});
   pyview.hooks = pyview.hooks || {};
+  // The entry sets pyview.colocated when it ran; if it is on the page and did not, one of the files
+  // failed to load or parse (the browser logged why just above) and their hooks are unknown.
+  var entry = document.querySelector("script[type=module][src*='/static/pyview/hooks/entry']");
+  if (entry && !pyview.colocated) {
+    console.error("pyview: the colocated hooks (" + entry.src + ") did not run before app.js: " +
+      "see the error above; phx-hook elements naming them will not mount");
+  }
   pyview.uploaders = pyview.uploaders || {};
   // External uploads (allow_upload(..., external=presign)): "S3" posts each file straight to an
   // S3-compatible store with the presigned POST the server made (meta: {uploader, url, fields}).

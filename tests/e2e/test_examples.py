@@ -189,11 +189,12 @@ def test_home_lists_examples_and_live_redirects(page: Page):
     open_live(page, "/")
     expect(page).to_have_title("Examples · pyview")
     links = page.locator("main.home ul a")
-    expect(links).to_have_text(
-        ["Counter", "Volume", "Chat", "Paginated table", "Dashboard", "Todos", "Live output", "Photo uploads"]
-    )
-    assert [links.nth(i).get_attribute("href") for i in range(8)] == [
-        "/counter", "/volume", "/chat", "/table", "/dashboard", "/todo", "/output", "/uploads"
+    expect(links).to_have_text([
+        "Counter", "Volume", "Chat", "Paginated table", "Dashboard", "Todos", "Live output", "Photo uploads",
+        "JS commands and hooks", "Sign up", "Log in",
+    ])
+    assert [links.nth(i).get_attribute("href") for i in range(11)] == [
+        "/counter", "/volume", "/chat", "/table", "/dashboard", "/todo", "/output", "/uploads", "/js", "/signup", "/login",
     ]
 
     set_marker(page)

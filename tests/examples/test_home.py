@@ -23,6 +23,9 @@ EXAMPLES = [
     ("/todo", "Todos", "Todos", "#todos"),
     ("/output", "Live output", "Live output", "#log"),
     ("/uploads", "Photo uploads", "Uploads", "#drop-zone"),
+    ("/js", "JS commands and hooks", "JS commands and hooks", "#dice"),
+    ("/signup", "Sign up", "Sign up", "#signup"),
+    ("/login", "Log in", "Log in", "#login-form"),
 ]
 
 
