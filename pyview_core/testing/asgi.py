@@ -140,11 +140,28 @@ def _scope(kind: str, origin: Origin, path: str, headers: list[tuple[bytes, byte
 
 async def http_get(app: Any, origin: Origin, path: str, jar: CookieJar, extra_scope: dict[str, Any]) -> HttpResponse:
     """GET ``path`` from ``app``; the jar takes the response's cookies."""
+    return await http_request(app, origin, "GET", path, jar, extra_scope)
+
+
+async def http_request(
+    app: Any, origin: Origin, method: str, path: str, jar: CookieJar, extra_scope: dict[str, Any], form: Optional[str] = None,
+) -> HttpResponse:
+    """``method`` ``path`` on ``app``, with ``form`` (URL-encoded) as the body of a form post, as
+    a browser sends it (its ``Origin`` too); the jar takes the response's cookies."""
     headers = [(b"accept", b"text/html"), (b"user-agent", b"pyview-testing")]
     cookie = jar.header()
     if cookie is not None:
         headers.append(cookie)
+    request_body = b""
+    if form is not None:
+        request_body = form.encode("ascii")
+        headers += [
+            (b"content-type", b"application/x-www-form-urlencoded"),
+            (b"content-length", str(len(request_body)).encode("ascii")),
+            (b"origin", origin.base_url.encode("latin-1")),
+        ]
     scope = _scope("http", origin, path, headers, extra_scope)
+    scope["method"] = method
     done = asyncio.Event()
     sent_request = False
     response: Optional[HttpResponse] = None
@@ -154,7 +171,7 @@ async def http_get(app: Any, origin: Origin, path: str, jar: CookieJar, extra_sc
         nonlocal sent_request
         if not sent_request:
             sent_request = True
-            return {"type": "http.request", "body": b"", "more_body": False}
+            return {"type": "http.request", "body": request_body, "more_body": False}
         await done.wait()
         return {"type": "http.disconnect"}
 
@@ -170,7 +187,7 @@ async def http_get(app: Any, origin: Origin, path: str, jar: CookieJar, extra_sc
     await app(scope, receive, send)
     done.set()
     if response is None:
-        raise LiveViewTestError(f"GET {path}: the app returned without answering")
+        raise LiveViewTestError(f"{method} {path}: the app returned without answering")
     response.body = b"".join(body)
     jar.update(response.headers)
     return response

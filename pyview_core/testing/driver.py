@@ -45,7 +45,7 @@ from ..flash import FlashTokens, rendering
 from ..probe import PROBE_KEY
 from . import dom
 from .messages import snippet
-from .asgi import CookieJar, HttpResponse, Origin, SocketClosed, WebSocketPeer, http_get
+from .asgi import CookieJar, HttpResponse, Origin, SocketClosed, WebSocketPeer, http_get, http_request
 from .client import ClientRendered
 from .elements import Element, FormHandle, TextFilter, send_key
 from .errors import LiveViewTestError, LiveViewTestWarning
@@ -158,6 +158,19 @@ class _Browser:
                 raise error
             raise LiveViewTestError(f"GET {path} answered {response.status}, not a LiveView page: {response.text[:300]!r}")
         raise LiveViewTestError(f"GET {path}: more than {MAX_HTTP_REDIRECTS} redirects")
+
+    async def submit_natively(self, method: str, action: str, data: str) -> "LiveViewTest":
+        """A form sent by the browser itself (``phx-trigger-action``), then the page it redirects to."""
+        target = self.origin.local(action)
+        _check_local_path(target)
+        if method == "GET":
+            target = target.split("?", 1)[0] + "?" + data
+            response = await http_request(self.app, self.origin, "GET", target, self.jar, self.scope)
+        else:
+            response = await http_request(self.app, self.origin, "POST", target, self.jar, self.scope, form=data)
+        if response.status in (301, 302, 303, 307, 308):
+            return await self.open(self.origin.local(response.header("location") or "/"))
+        raise LiveViewTestError(f"{method} {target} answered {response.status}, not a redirect: {response.text[:300]!r}")
 
     def read_flash(self, token: Any) -> dict[str, str]:
         """The messages of a flash token the app signed ({} for none, or for an app that is not a PyView)."""

@@ -200,6 +200,27 @@ class FormHandle:
         }
         return await self.view._push_event(payload, f"submit of form {self.selector!r} ({event!r})")
 
+    async def follow_trigger_action(self) -> "LiveViewTest":
+        """The request the browser makes once the view set ``phx-trigger-action`` on this form: the
+        form's values sent natively to its ``action`` (with its ``method``), as the client does after
+        the view accepted them. A redirect is followed to the page it leads to (the cookies, a
+        session a login route wrote and its flash, go along); anything else fails the test."""
+        __tracebackhide__ = True
+        page = self.view._dom_page()
+        node = page.one(self.selector)
+        if node.tag != "form":
+            raise LiveViewTestError(f"{self.selector!r} is a <{node.tag}>, not a <form>: {snippet(node)}")
+        if "phx-trigger-action" not in node.attributes:
+            raise LiveViewTestError(
+                f"form {self.selector!r} has no phx-trigger-action, so the client would not submit it: {snippet(node)}"
+            )
+        form = Form(page, node)
+        if self.data:
+            form.fill(self.data)
+        method = (node.attributes.get("method") or "get").upper()
+        action = node.attributes.get("action") or self.view.path
+        return await self.view._browser.submit_natively(method, action, form.serialize(submitted=True))
+
     def __repr__(self) -> str:
         return f"<FormHandle {self.selector!r} of {self.view!r}>"
 
