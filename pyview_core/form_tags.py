@@ -19,9 +19,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any, Optional, Union
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
+
+# The templates' own escaper: markupsafe's rules (and __html__), a plain str, no Markup objects made
+# on the way; a form of seven fields calls it some sixty times per render.
+from pyview_templates._native import to_html as _html
 
 from .model_form import Form, FormField
 
@@ -31,6 +36,7 @@ __all__ = ["errors_tag", "input_tag"]
 _ATTRIBUTE_NAME = re.compile(r"[A-Za-z_:@][A-Za-z0-9_:.@-]*")
 
 
+@lru_cache(maxsize=512)  # the same few names (phx-debounce, autocomplete) on every render
 def _attribute_name(key: str, literal: bool) -> str:
     name = key if literal else (key[:-1] if key.endswith("_") else key).replace("_", "-")
     if not _ATTRIBUTE_NAME.fullmatch(name):
@@ -48,7 +54,7 @@ def _attributes(pairs: Mapping[str, Any]) -> str:
             out.append(f" {name}")
         else:
             text = value if hasattr(value, "__html__") else str(value)
-            out.append(f' {name}="{escape(text)}"')
+            out.append(f' {name}="{_html(text)}"')
     return "".join(out)
 
 
@@ -65,7 +71,7 @@ def _error_ids(base: str, count: int) -> list[str]:
 
 def _error_markup(base: str, messages: list[str]) -> str:
     return "".join(
-        f'<p class="field-error" id="{escape(error_id)}">{escape(str(message))}</p>'
+        f'<p class="field-error" id="{_html(error_id)}">{_html(str(message))}</p>'
         for error_id, message in zip(_error_ids(base, len(messages)), messages)
     )
 
@@ -92,10 +98,10 @@ def _select(field: FormField, attrs: dict[str, Any], options: Any, prompt: Optio
         attrs["name"] = f"{attrs['name']}[]"
     parts = [f"<select{_attributes(attrs)}>"]
     if prompt is not None:
-        parts.append(f'<option value="">{escape(str(prompt))}</option>')
+        parts.append(f'<option value="">{_html(str(prompt))}</option>')
     for option_value, option_label in _options(field, options):
         selected = " selected" if option_value in chosen else ""
-        parts.append(f'<option value="{escape(option_value)}"{selected}>{escape(option_label)}</option>')
+        parts.append(f'<option value="{_html(option_value)}"{selected}>{_html(option_label)}</option>')
     parts.append("</select>")
     return "".join(parts)
 
@@ -133,20 +139,20 @@ def input_tag(
     prefix = ""
     if kind == "checkbox":
         # Submitted first, so an unchecked box sends "false" and a checked one's "true" wins.
-        prefix = f'<input type="hidden" name="{escape(str(control_attrs["name"]))}" value="false">'
+        prefix = f'<input type="hidden" name="{_html(str(control_attrs["name"]))}" value="false">'
         checked = control_attrs.pop("checked", field.checked)
         on_value = value if "value" in custom else "true"
         control = f"<input{_attributes({**control_attrs, 'value': on_value, 'checked': bool(checked)})}>"
     elif kind == "textarea":
         # The newline after <textarea> is eaten by the HTML parser, so a value's own leading newline survives.
-        control = f"<textarea{_attributes(control_attrs)}>\n{escape(_text(value))}</textarea>"
+        control = f"<textarea{_attributes(control_attrs)}>\n{_html(_text(value))}</textarea>"
     elif kind == "select":
         control = _select(field, control_attrs, options, prompt)
     else:
         control = f"<input{_attributes({**control_attrs, 'value': _text(value)})}>"
 
     label_text = field.label if label is None or label is True else label
-    label_html = f'<label for="{escape(control_id)}">{escape(str(label_text))}</label>' if label_text else ""
+    label_html = f'<label for="{_html(control_id)}">{_html(str(label_text))}</label>' if label_text else ""
     classes = "field" + (" field-checkbox" if kind == "checkbox" else "") + (" field-invalid" if messages else "")
     if kind == "checkbox":
         inner = prefix + control + label_html
@@ -165,7 +171,7 @@ def errors_tag(target: Union[FormField, Form]) -> Markup:
         if not items:
             return Markup("")
         rows = "".join(
-            f"<li>{escape(label + ': ') if label else ''}{escape(message)}</li>" for _name, label, message in items
+            f"<li>{_html(label + ': ') if label else ''}{_html(message)}</li>" for _name, label, message in items
         )
-        return Markup(f'<ul class="form-errors" id="{escape(target.id)}-errors">{rows}</ul>')
+        return Markup(f'<ul class="form-errors" id="{_html(target.id)}-errors">{rows}</ul>')
     raise TypeError(f"the errors filter takes a form field or a form, not {target!r}")

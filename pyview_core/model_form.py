@@ -347,6 +347,7 @@ def _default(info: FieldInfo) -> Any:
         return _MISSING
 
 
+@lru_cache(maxsize=1024)
 def _humanize(name: str) -> str:
     """``postal_code`` → ``Postal code`` (the label of a field without a ``title``)."""
     text = name.replace("_", " ").strip()
@@ -360,6 +361,7 @@ def _snake(name: str) -> str:
     return re.sub(r"\W+", "_", name).strip("_").lower() or "form"
 
 
+@lru_cache(maxsize=1024)  # a spec's type never changes, and every render of a field asks
 def _input_type(spec: _Spec) -> str:
     extra = spec.info.json_schema_extra if isinstance(spec.info.json_schema_extra, dict) else {}
     if isinstance(extra.get("input_type"), str):
