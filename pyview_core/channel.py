@@ -468,6 +468,7 @@ class LiveChannel:
         except PatchRefused as refused:
             self._refuse(ref, "live_patch", str(refused), "params")
             return False
+        self.socket.clear_flash()  # the user moved on (a patch link, back or forward), as Phoenix does
         await invoke(*bound)
         return await self._settle(ref)
 

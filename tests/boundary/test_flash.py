@@ -45,6 +45,18 @@ def test_a_flash_is_shown_escaped_and_closed_with_its_button():
     run(scenario())
 
 
+def test_a_live_patch_by_the_user_clears_the_flash():
+    async def scenario():
+        async with live(app, "/notice") as view:
+            html = await view.element("#save").click()
+            assert flash_texts(html) == {"info": "Saved 1 <times>"}
+            html = await view.element("#patch").click()  # a patch link (or back/forward): the user moved on
+            view.assert_patch("/notice?tab=2")
+            assert flash_texts(html) == {} and "saved 1" in html
+
+    run(scenario())
+
+
 def test_a_live_redirect_carries_the_flash_to_the_next_view():
     async def scenario():
         async with live(app, "/notice") as view:
