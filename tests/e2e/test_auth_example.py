@@ -35,6 +35,7 @@ def test_logging_in_posts_the_form_and_lands_on_the_account_with_a_flash(page: P
     expect(page).to_have_url(re.compile(r"/login$"))
 
     page.fill("#login_password", "analytical")
+    expect(page.locator("#login-problem")).to_have_count(0)  # the change arrived (validate clears the problem)
     page.click("#login-submit")  # valid: the view sets phx-trigger-action, the client posts the form
     expect(page).to_have_url(re.compile(r"/account$"))
     page.wait_for_selector(CONNECTED)
