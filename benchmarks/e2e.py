@@ -64,10 +64,7 @@ import math
 import os
 import random
 import shlex
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -81,7 +78,7 @@ sys.path.insert(1, str(ROOT))
 
 import _bench_util as bu
 import _live_client
-from _live_client import free_port, http_get, log, parse_page, run
+from _live_client import ServerProcess, http_get, log, parse_page, run
 from websockets.asyncio.client import connect as ws_connect
 from websockets.client import ClientProtocol
 from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
@@ -109,26 +106,19 @@ VARIANT_PRESETS = [  # --serve-variant=all
     "--ws-per-message-deflate",
     "--no-gc-freeze --gc-threshold 0",
 ]
-_CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 # --- servers ------------------------------------------------------------------------------------
 
 
-class Server:
-    """One server process (optionally under cProfile): start, wait until it answers, measure, stop."""
+class Server(ServerProcess):
+    """One server of the comparison: ours (``pyview serve``), the floor (a bare echo) or the peer."""
 
     def __init__(self, name: str, label: str, argv: list[str], *, env: dict[str, str] | None = None,
                  profile: str | None = None, echo: bool = False) -> None:
-        self.name = name
+        super().__init__(name, argv, ready_path="/counter", env=env, profile=profile, log_prefix="e2e")
         self.label = label
-        self.port = free_port()
-        self.argv = [a.replace("{port}", str(self.port)) for a in argv]
-        self.env = env or {}
-        self.profile = profile
         self.echo = echo  # the floor echoes frames instead of answering them
-        self.log = tempfile.NamedTemporaryFile("w+", prefix=f"e2e-{name.split('[')[0]}-", suffix=".log", delete=False)
-        self.proc: subprocess.Popen | None = None
 
     @classmethod
     def ours(cls, flags: list[str], profile: str | None = None) -> "Server":
@@ -150,32 +140,8 @@ class Server:
                    ["-m", "uvicorn", "benchmarks.e2e_apps.peer:app", "--host", "127.0.0.1", "--port", "{port}",
                     "--log-level", "warning"], profile=profile)
 
-    def start(self) -> None:
-        cmd = [sys.executable]
-        if self.profile:
-            cmd += ["-m", "cProfile", "-o", self.profile]
-        cmd += self.argv
-        env = dict(os.environ, **self.env,
-                   PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, env=env)
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} server exited with {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                status, _, _ = run(http_get("127.0.0.1", self.port, "/counter"))
-                if status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"{self.name} server did not answer on port {self.port} within {timeout:g} s:\n"
-                           f"{self.log_tail()}")
-
     def cpu_seconds(self) -> float:
-        """CPU time of the server process so far, all threads (Linux /proc; 0 elsewhere).
+        """CPU time of the server process so far, all live threads (Linux /proc; 0 elsewhere).
 
         ``schedstat`` counts nanoseconds on the CPU; ``stat``'s utime+stime (clock ticks, 10 ms)
         is the fallback when the kernel does not provide it.
@@ -187,56 +153,11 @@ class Server:
                     total += int(f.read().split()[0])
             return total / 1e9
         except (OSError, IndexError, ValueError):
-            pass
-        try:
-            with open(f"/proc/{self.proc.pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / _CLK_TCK
-        except (OSError, IndexError, ValueError):
-            return 0.0
-
-    def rss_bytes(self) -> int:
-        """Resident set size of the server process (``VmRSS``; 0 where /proc is missing)."""
-        try:
-            with open(f"/proc/{self.proc.pid}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        return int(line.split()[1]) * 1024
-        except (OSError, ValueError):
-            pass
-        return 0
-
-    async def settle(self, max_s: float = 5.0) -> float:
-        """Wait until the server stops using CPU (teardown of closed sockets, pending renders).
-
-        Polls instead of sleeping a fixed time; returns the CPU seconds it spent meanwhile.
-        """
-        start = cpu = self.cpu_seconds()
-        deadline = time.monotonic() + max_s
-        while time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-            now = self.cpu_seconds()
-            if now - cpu < 0.001:
-                break
-            cpu = now
-        return self.cpu_seconds() - start
-
-    def stop(self) -> None:
-        """Stop the server (SIGINT: uvicorn shuts down cleanly, cProfile then writes its file); drop the log."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        with contextlib.suppress(OSError):
-            os.unlink(self.log.name)
+            return self.process_cpu_seconds()
 
     def alive(self) -> bool:
         """Whether the server still runs; says once, loudly, when it has died."""
-        if self.proc is not None and self.proc.poll() is None:
+        if super().alive():
             return True
         if not getattr(self, "_death_reported", False):
             self._death_reported = True
@@ -244,11 +165,6 @@ class Server:
             log(f"  ERROR {self.name}: the server is not running (exit status {code}); its runs are skipped. "
                 f"Log tail:\n{self.log_tail()}")
         return False
-
-    def log_tail(self, n: int = 30) -> str:
-        self.log.flush()
-        with open(self.log.name, encoding="utf-8", errors="replace") as f:
-            return "".join(f.readlines()[-n:])
 
 
 # --- the client: HTTP and the page ----------------------------------------------------------------

@@ -60,9 +60,7 @@ import random
 import re
 import shlex
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -79,7 +77,7 @@ sys.path.insert(1, str(ROOT))
 
 import _bench_util as bu
 import _live_client
-from _live_client import free_port, http_get, log, parse_page, run
+from _live_client import ServerProcess, http_get, log, parse_page, run
 from websockets.asyncio.client import connect as ws_connect
 
 MB = 1_000_000
@@ -92,7 +90,6 @@ UPLOAD_NAME = "docs"  # the file input's name in both apps
 PATH = "/upload"
 TARGET_MEMORY_GROWTH_MIB = 2.0  # ours: peak RSS during the big upload <= during the 1 MB one + this
 SETUP_TIMEOUT_S = 30.0
-_CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 SIDES = {
     "ours": ("benchmarks.upload_apps.ours:app", "pyview_core on plain uvicorn", "1.2"),
@@ -103,66 +100,27 @@ SIDES = {
 # --- servers ------------------------------------------------------------------------------------
 
 
-class Server:
-    """One ``python -m uvicorn`` subprocess with its own TMPDIR: start, measure, stop."""
+class Server(ServerProcess):
+    """One ``python -m uvicorn`` subprocess with its own TMPDIR (to count the temp files it leaves)."""
 
     def __init__(self, side: str, flags: list[str], env: dict[str, str], profile: str | None) -> None:
+        app, label, dialect = SIDES[side]
+        super().__init__(side, ["-m", "uvicorn", app, "--host", "127.0.0.1", "--port", "{port}",
+                                "--log-level", "warning", *flags],
+                         ready_path=PATH, env=env, profile=profile, log_prefix="uploads")
         self.side = side
-        self.app, self.label, self.dialect = SIDES[side]
-        self.port = free_port()
+        self.app, self.label, self.dialect = app, label, dialect
         self.tmpdir = tempfile.mkdtemp(prefix=f"uploads-bench-{side}-")
-        self.argv = ["-m", "uvicorn", self.app, "--host", "127.0.0.1", "--port", str(self.port),
-                     "--log-level", "warning", *flags]
-        self.env = env
-        self.profile = profile
-        self.log = tempfile.NamedTemporaryFile("w+", prefix=f"uploads-{side}-", suffix=".log", delete=False)  # noqa: SIM115 - kept open while the server runs
-        self.proc: subprocess.Popen | None = None
         self.clear_refs_ok: bool | None = None
 
-    def start(self) -> None:
-        cmd = [sys.executable] + (["-m", "cProfile", "-o", self.profile] if self.profile else []) + self.argv
-        env = dict(os.environ, **self.env, TMPDIR=self.tmpdir,
-                   PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, env=env)
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.side} server exited with {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                status, _, _ = run(http_get("127.0.0.1", self.port, PATH))
-                if status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"{self.side} server did not answer within {timeout:g} s:\n{self.log_tail()}")
-
-    def cpu_seconds(self) -> float:
-        """utime + stime of the whole server process (every thread, live or exited), in seconds."""
-        try:
-            with open(f"/proc/{self.proc.pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / _CLK_TCK
-        except (OSError, IndexError, ValueError):
-            return 0.0
-
-    def _status(self, key: str) -> int:
-        try:
-            with open(f"/proc/{self.proc.pid}/status") as f:
-                for line in f:
-                    if line.startswith(key):
-                        return int(line.split()[1]) * 1024
-        except (OSError, ValueError):
-            pass
-        return 0
+    def start(self, extra_env: dict[str, str] | None = None) -> None:
+        super().start({"TMPDIR": self.tmpdir, **(extra_env or {})})
 
     def rss(self) -> int:
-        return self._status("VmRSS:")
+        return self.rss_bytes()
 
     def peak_rss(self) -> int:
-        return self._status("VmHWM:")
+        return self.status_bytes("VmHWM:")
 
     def reset_peak(self) -> bool:
         """Reset VmHWM to the current RSS (Linux >= 4.0); False where that is not allowed."""
@@ -178,37 +136,13 @@ class Server:
         """Regular files under this server's TMPDIR: finished uploads are consumed, so 0 is expected."""
         return sum(len(files) for _, _, files in os.walk(self.tmpdir))
 
-    async def settle(self, max_s: float = 5.0) -> None:
+    async def settle(self, max_s: float = 5.0, poll_s: float = 0.1) -> float:
         """Wait until the server stops using CPU: no new clock tick over 100 ms."""
-        cpu = self.cpu_seconds()
-        deadline = time.monotonic() + max_s
-        while time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
-            now = self.cpu_seconds()
-            if now - cpu < 0.001:
-                return
-            cpu = now
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
+        return await super().settle(max_s, poll_s)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)  # uvicorn shuts down cleanly; cProfile writes its file
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        with contextlib.suppress(OSError):
-            os.unlink(self.log.name)
+        super().stop()
         shutil.rmtree(self.tmpdir, ignore_errors=True)
-
-    def log_tail(self, n: int = 30) -> str:
-        self.log.flush()
-        with open(self.log.name, encoding="utf-8", errors="replace") as f:
-            return "".join(f.readlines()[-n:])
 
 
 # --- the client: page, socket, frames -------------------------------------------------------------
