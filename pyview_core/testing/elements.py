@@ -14,6 +14,7 @@ from .controls import is_disabled
 from .errors import LiveViewTestError
 from .forms import Form
 from .messages import TextFilter, describe, snippet
+from .uploads import FileInput, unsent_upload_input
 
 if TYPE_CHECKING:
     from .driver import LiveViewTest
@@ -182,6 +183,9 @@ class FormHandle:
         event = node.attributes.get("phx-submit")
         if not event:
             raise LiveViewTestError(f"form {self.selector!r} has no phx-submit, so submitting it sends nothing: {snippet(node)}")
+        pending = unsent_upload_input(self.view, form)
+        if pending is not None:  # chosen files: the client uploads them first, then submits
+            return await FileInput.resumed(self.view, self.selector, pending).submit(self.data, submitter, value)
         button = None
         if submitter is not None:
             buttons = form.submit_buttons()

@@ -109,6 +109,29 @@ def _tracked(view: "LiveViewTest", upload_ref: str) -> list[SelectedFile]:
     return _TRACKED.setdefault(view, {}).setdefault(upload_ref, [])
 
 
+def _tracked_by_name(view: "LiveViewTest", selector: str, name: str) -> list[SelectedFile]:
+    page = view._dom_page()
+    for node in page.select(f"{selector} input[type=file][{UPLOAD_REF}]"):
+        if node.attributes.get("name") == name:
+            return _tracked(view, node.attributes.get(UPLOAD_REF) or "")
+    return []
+
+
+def unsent_upload_input(view: "LiveViewTest", form: Form) -> Optional[str]:
+    """The name of a live_file_input of ``form`` holding chosen files not uploaded yet, or None.
+
+    The client uploads those before it sends ``phx-submit`` (``View.pushFormSubmit``)."""
+    for control in form._controls:
+        node = control.node
+        upload_ref = node.attributes.get(UPLOAD_REF) if control.tag == "input" and control.type == "file" else None
+        if not upload_ref:
+            continue
+        for file in _TRACKED.get(view, {}).get(upload_ref, []):
+            if file.ref is not None and not file.done and not file._cancelled and file._failed is None and _is_active(file, node):
+                return control.name
+    return None
+
+
 def _next_file_ref(view: "LiveViewTest") -> str:
     counter = _REF_COUNTERS.get(view._browser)
     if counter is None:
@@ -167,6 +190,15 @@ class FileInput:
                 f"file input {name!r} of form {selector!r} takes one file (it has no multiple attribute, so the "
                 f"picker chooses one); got {len(self.files)}: {names}: {snippet(located.input)}"
             )
+
+    @classmethod
+    def resumed(cls, view: "LiveViewTest", selector: str, name: str) -> "FileInput":
+        """The input ``name`` whose files were chosen earlier (``view.form(...).submit()`` of a form
+        holding them finishes their uploads first, as the client does)."""
+        resumed = cls.__new__(cls)
+        resumed.view, resumed.selector, resumed.name = view, selector, name
+        resumed.files, resumed.errors, resumed._selected = list(_tracked_by_name(view, selector, name)), [], True
+        return resumed
 
     @property
     def entries(self) -> dict[str, SelectedFile]:

@@ -289,6 +289,24 @@ def test_manual_upload_sends_nothing_until_submit_and_the_submit_handler_consume
     run(scenario())
 
 
+def test_the_forms_own_submit_uploads_the_chosen_files_first(app: Any, upload_dir: Path):
+    """``view.form(...).submit()`` of a form holding chosen files does what the client does: it
+    uploads them, then sends phx-submit (not a submit whose handler finds no files)."""
+    async def scenario():
+        async with live(app, "/photos") as view:
+            wire = Recorder(view)
+            await file_input(view, "#photo-form", "photos", [{"name": "a.png", "content": b"p" * 150}]).select()
+            await view.form("#photo-form", {"title": "Trip"}).submit()
+            saved = re.findall(r"<li>([^<]*)</li>", view.element("#saved").html())
+            assert saved == ["title=Trip", "photos:a.png:image/png:150"]
+            kinds = wire.events()
+            assert kinds[1] == "lv:allow_upload" and kinds.count("lvu:0 chunk") == 3 and kinds[-1] == "lv:event"
+            await view.form("#photo-form", {"title": "Again"}).submit()  # nothing left to send: a plain submit
+            assert wire.events()[-1] == "lv:event" and wire.events().count("lv:allow_upload") == 1
+
+    run(scenario())
+
+
 def test_manual_progress_is_the_upload_a_submit_starts(app: Any, upload_dir: Path):
     async def scenario():
         async with live(app, "/photos") as view:
