@@ -27,7 +27,7 @@ one integer comparison per comprehension to know (see ``_kept_tree``).
 """
 
 cimport cython
-from pyview_templates._native cimport Comprehension, Rendered
+from pyview_templates._tree cimport Comprehension, Rendered
 
 import re
 

@@ -14,7 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .environment import Environment, write_module
+from .diskcache import write_module
+from .environment import Environment
 from .errors import TemplateError, TemplateSyntaxError
 from .loaders import CACHE_DIR, FileSystemLoader
 

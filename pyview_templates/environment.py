@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.util
 import linecache
-import os
-import tempfile
 import threading
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
 
+from .diskcache import load_module, write_module
 from .errors import TemplateNotFound, TemplateSyntaxError
 from .loaders import BaseLoader, DictLoader, TemplateSource
 from .tree import Rendered, join
@@ -243,12 +241,10 @@ class Environment:
     def _load(self, name: str) -> Template:
         assert self.loader is not None
         path = self.loader.compiled_path(name) if self.disk_cache else None
-        if path is not None and path.is_file():
-            try:
-                module = _import_file(path, name)
-            except Exception:
-                module = None
-            if module is not None and self._is_fresh(module, name):
+        if path is not None:
+            # Checked against the current sources before it runs; a broken one is logged.
+            module = load_module(path, name, self._source_hash)
+            if module is not None:
                 return self._template_from_module(name, module, str(path))
         src = self.loader.get_source(name)  # raises TemplateNotFound for a missing template
         py, _deps = self._compile(name, self._loading_function())
@@ -256,13 +252,6 @@ class Environment:
             # Run the code we just generated; the next process imports the file (and its bytecode cache).
             return self._template_from_source(name, py, str(path), registered=True)
         return self._template_from_source(name, py, src.filename or f"<template {name!r}>")
-
-    def _is_fresh(self, module: ModuleType, name: str) -> bool:
-        from .moduleinfo import COMPILER_VERSION
-
-        if getattr(module, "COMPILER_VERSION", None) != COMPILER_VERSION or getattr(module, "NAME", None) != name:
-            return False
-        return all(self._source_hash(dep) == digest for dep, digest in module.SOURCES.items())
 
     def _template_from_source(self, name: str, py: str, filename: str, registered: bool = False) -> Template:
         """Run generated code. ``registered``: ``filename`` is the module file itself (linecache reads it)."""
@@ -302,35 +291,6 @@ class Environment:
             return self.loader.get_source(name) if self.loader else None
         except (TemplateNotFound, OSError):
             return None
-
-
-def _import_file(path: Path, name: str) -> ModuleType:
-    """Import a compiled template module from its file (bytecode cached by Python as usual)."""
-    mod_name = "pyview_template__" + hashlib.blake2b(str(path).encode(), digest_size=8).hexdigest()
-    spec = importlib.util.spec_from_file_location(mod_name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def write_module(path: Path, source: str) -> bool:
-    """Write a compiled module atomically; False when the folder is not writable (then memory only)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.is_file() and path.read_text("utf-8") == source:
-            return True
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(source)
-        # mkstemp creates 0600 files; compiled templates are as readable as any other module.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-        return True
-    except OSError:
-        return False
 
 
 _default_env: Environment | None = None

@@ -44,8 +44,8 @@ except ImportError as exc:  # pragma: no cover - depends on the build
     # No pure-Python fallback on purpose: a silently slow twin would hide a
     # broken install and would drift from the native semantics.
     raise ImportError(
-        "pyview_templates._native (the Cython extension holding the tree types, "
-        "escaping and join) is not built. Build it with "
+        "pyview_templates' native code (the Cython extensions _escape, _lookup and "
+        "_tree: escaping, lookups, the tree types and join) is not built. Build it with "
         "`python -m pip install -e .` from the project root "
         f"(original error: {exc})"
     ) from exc

@@ -1,7 +1,7 @@
 # cython: language_level=3
-# Declarations shared with other Cython modules (the diff core in pyview_core
-# cimports these so it can read tree fields as C struct members and test node
-# kinds with a pointer comparison instead of Python attribute lookups).
+# The tree types, for other Cython modules: the diff core in pyview_core
+# cimports them so it can read tree fields as C struct members and test node
+# kinds with a pointer comparison instead of Python attribute lookups.
 
 cimport cython
 
@@ -31,7 +31,5 @@ cdef class Comprehension:
     cdef readonly object stream
 
 
-# C-level entry points, so Cython callers skip the Python call protocol.
-cpdef str escape(object s)
-cpdef str to_html(object value)
+# C-level entry point, so Cython callers skip the Python call protocol.
 cpdef str join(object tree)
