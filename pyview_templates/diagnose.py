@@ -14,11 +14,14 @@ import re
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 # Each block tag, and the closer that ends it.
-OPENERS = {"if": "endif", "for": "endfor", "with": "endwith", "block": "endblock", "set": "endset"}
+OPENERS = {
+    "if": "endif", "for": "endfor", "with": "endwith", "block": "endblock", "set": "endset",
+    "macro": "endmacro", "call": "endcall", "slot": "endslot",
+}
 CLOSERS = {v: k for k, v in OPENERS.items()}
 # Tags that split an open block, and the blocks they may appear in.
 MIDDLES = {"elif": ("if",), "else": ("if", "for"), "empty": ("for",)}
-SINGLES = {"include", "extends", "raw", "endraw"}
+SINGLES = {"include", "extends", "raw", "endraw", "import", "from"}
 
 _TOKEN = re.compile(r"\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\}|\{#.*?#\}|\{%-?\s*(\w*)|\{\{|\{#", re.S)
 _TAG_END = re.compile(r"-?%\}")

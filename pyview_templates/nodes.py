@@ -26,6 +26,7 @@ class Expr(Node):
 class Name(Expr):
     name: str
     lineno: int = 0
+    column: int = 0
 
 
 @dataclass(slots=True)
@@ -72,6 +73,8 @@ class Call(Expr):
     func: Expr
     args: list[Expr]
     kwargs: list[tuple[str, Expr]]
+    lineno: int = 0  # where the called name is (0: unknown)
+    column: int = 0
 
 
 @dataclass(slots=True)
@@ -275,6 +278,81 @@ class Block(Stmt):
     lineno: int
     column: int = 1
     scoped: bool = False  # sees the loop/with variables around it
+    strip_before: bool = False
+    strip_after: bool = False
+
+
+@dataclass(slots=True)
+class Macro(Stmt):
+    """``{% macro name(a, b=1) %}…{% endmacro %}``: binds ``name`` in the enclosing scope.
+
+    ``defaults`` belong to the last ``len(defaults)`` parameters (Python's rule), and are
+    evaluated at each call, inside the macro (a default may read an earlier parameter).
+    """
+
+    name: str
+    params: list[str]
+    defaults: list[Expr]
+    body: list[Stmt]
+    lineno: int
+    column: int = 1
+    strip_before: bool = False
+    strip_after: bool = False
+
+
+@dataclass(slots=True)
+class CallBlock(Stmt):
+    """``{% call(params) macro(args) %}body{% endcall %}``: calls a macro whose ``caller()`` renders body.
+
+    ``slots`` are the ``{% slot name %}…{% endslot %}`` tags found directly in the body (taken
+    out of ``body``); the macro renders one with ``caller("name")``.
+    """
+
+    call: Call
+    params: list[str]
+    defaults: list[Expr]
+    body: list[Stmt]
+    slots: dict[str, "Slot"]
+    lineno: int
+    column: int = 1
+    strip_before: bool = False
+    strip_after: bool = False
+
+
+@dataclass(slots=True)
+class Slot(Stmt):
+    """``{% slot name %}…{% endslot %}``: a named part of a ``{% call %}`` block's body."""
+
+    name: str
+    body: list[Stmt]
+    lineno: int
+    column: int = 1
+    strip_before: bool = False
+    strip_after: bool = False
+
+
+@dataclass(slots=True)
+class Import(Stmt):
+    """``{% import "forms.html" as ui %}``: ``ui`` is that template's exported macros and names."""
+
+    template: Expr
+    target: str
+    lineno: int
+    column: int = 1
+    with_context: bool = False
+    strip_before: bool = False
+    strip_after: bool = False
+
+
+@dataclass(slots=True)
+class FromImport(Stmt):
+    """``{% from "forms.html" import button, card as c %}``: ``names`` are (exported name, bound name)."""
+
+    template: Expr
+    names: list[tuple[str, str]]
+    lineno: int
+    column: int = 1
+    with_context: bool = False
     strip_before: bool = False
     strip_after: bool = False
 

@@ -284,6 +284,121 @@ class _ToAST(Transformer):
     def block_scoped(self, c):
         return "scoped"
 
+    # --- macros -------------------------------------------------------------------------------------
+
+    def params(self, c):
+        """(names, defaults) of a macro or call block signature, checked as Jinja2 checks them."""
+        names: list[str] = []
+        defaults: list = []
+        for name_tok, default in c:
+            name = str(name_tok)
+            if name in names:
+                raise TemplateSyntaxError(f"parameter {name!r} is listed twice", name_tok.line, column=name_tok.column)
+            if default is None and defaults:
+                raise TemplateSyntaxError(
+                    f"parameter {name!r} without a default follows one with a default", name_tok.line, column=name_tok.column
+                )
+            if name == "caller" and default is None:
+                raise TemplateSyntaxError(
+                    "the special 'caller' parameter must be left out or be given a default", name_tok.line, column=name_tok.column
+                )
+            names.append(name)
+            if default is not None:
+                defaults.append(default)
+        return names, defaults
+
+    def param(self, c):
+        return (c[0], None)
+
+    def param_default(self, c):
+        return (c[0], c[1])
+
+    def macro_block(self, c):
+        tag, name, sig, end, body, close_tag = c[:6]
+        close_name, close_end = (c[6], c[7]) if len(c) == 8 else (None, c[6])
+        if close_name is not None and str(close_name) != str(name):
+            raise TemplateSyntaxError(
+                f"'endmacro {close_name}' closes the macro {str(name)!r}: names must match",
+                close_name.line,
+                column=close_name.column,
+            )
+        names, defaults = sig if sig is not None else ([], [])
+        node = n.Macro(str(name), names, defaults, self._frame(body, end, close_tag), tag.line, tag.column)
+        return self._close(node, tag, close_end)
+
+    def _call_block(self, tag, sig, call, end, body, close_tag, close_end):
+        if not isinstance(call, n.Call):
+            raise TemplateSyntaxError("'call' needs a macro call, as in {% call name(args) %}", tag.line, column=tag.column)
+        names, defaults = sig if sig is not None else ([], [])
+        rest: list = []
+        slots: dict[str, n.Slot] = {}
+        for item in self._frame(body, end, close_tag):
+            if type(item) is n.Slot:
+                if item.name in slots:
+                    raise TemplateSyntaxError(
+                        f"slot {item.name!r} is filled twice (first on line {slots[item.name].lineno})",
+                        item.lineno,
+                        column=item.column,
+                    )
+                slots[item.name] = item
+            else:
+                rest.append(item)
+        node = n.CallBlock(call, names, defaults, _finish_body(rest), slots, tag.line, tag.column)
+        return self._close(node, tag, close_end)
+
+    def call_block(self, c):
+        tag, call, end, body, close_tag, close_end = c
+        return self._call_block(tag, None, call, end, body, close_tag, close_end)
+
+    def call_block_args(self, c):
+        tag, sig, call, end, body, close_tag, close_end = c
+        return self._call_block(tag, sig, call, end, body, close_tag, close_end)
+
+    def slot_block(self, c):
+        tag, name, end, body, close_tag = c[:5]
+        close_name, close_end = (c[5], c[6]) if len(c) == 7 else (None, c[5])
+        if close_name is not None and str(close_name) != str(name):
+            raise TemplateSyntaxError(
+                f"'endslot {close_name}' closes the slot {str(name)!r}: names must match",
+                close_name.line,
+                column=close_name.column,
+            )
+        node = n.Slot(str(name), self._frame(body, end, close_tag), tag.line, tag.column)
+        return self._close(node, tag, close_end)
+
+    def import_stmt(self, c):
+        tag, template, target, *mods, end = c
+        node = n.Import(template, str(target), tag.line, tag.column, with_context="with" in mods)
+        return self._close(node, tag, end)
+
+    def from_stmt(self, c):
+        tag, template, names, *mods, end = c
+        for exported, _alias, tok in names:
+            if exported.startswith("_"):
+                raise TemplateSyntaxError(
+                    f"{exported!r} cannot be imported: names starting with an underscore are private to their template",
+                    tok.line,
+                    column=tok.column,
+                )
+        pairs = [(exported, alias) for exported, alias, _tok in names]
+        node = n.FromImport(template, pairs, tag.line, tag.column, with_context="with" in mods)
+        return self._close(node, tag, end)
+
+    def import_names(self, c):
+        return list(c)
+
+    def import_name(self, c):
+        return (str(c[0]), str(c[0]), c[0])
+
+    def import_alias(self, c):
+        return (str(c[0]), str(c[1]), c[0])
+
+    def import_with_context(self, c):
+        return "with"
+
+    def import_without_context(self, c):
+        return "without"
+
     def block_required(self, c):
         return "required"
 
@@ -294,7 +409,7 @@ class _ToAST(Transformer):
         value = str(tok)
         if value in _CONSTANTS:
             return n.Const(_CONSTANTS[value])
-        return n.Name(value, tok.line)
+        return n.Name(value, tok.line, tok.column)
 
     def number(self, c):
         text = str(c[0]).replace("_", "")
@@ -359,7 +474,11 @@ class _ToAST(Transformer):
         if isinstance(func, n.Name) and func.name == "super" and not args:
             return n.SuperCall(func.lineno)
         positional, keywords = self._split_args(args)
-        return n.Call(func, positional, keywords)
+        head = func
+        while isinstance(head, (n.Getattr, n.Getitem)):
+            head = head.obj
+        lineno, column = (head.lineno, head.column) if isinstance(head, n.Name) else (0, 0)
+        return n.Call(func, positional, keywords, lineno, column)
 
     def filter_plain(self, c):
         value, name = c

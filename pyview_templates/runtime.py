@@ -8,6 +8,7 @@ and are re-exported from here.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -26,6 +27,7 @@ __all__ = [
     "Comprehension", "LoopContext", "Markup", "Rendered", "Undefined", "UndefinedError",
     "attr_html", "concat_", "escape", "getattr_", "getitem_", "iter_", "join", "resolve", "stream_iter_", "stream_ops_",
     "to_html", "BUILTIN_TESTS", "DEFAULT_GLOBALS", "cycle_", "setattr_ns", "loop_key",
+    "MISSING", "Caller", "Macro", "TemplateModule", "call_", "caller_body", "macro",
 ]
 
 
@@ -211,3 +213,187 @@ DEFAULT_GLOBALS: dict[str, Any] = {
     "dict": dict,
     "namespace": _Namespace,
 }
+
+
+# --- macros ------------------------------------------------------------------------------------
+#
+# A macro compiles to a plain function that returns the Rendered node of one call; ``Macro`` wraps
+# it with Jinja2's argument rules. Called from an expression (``{% set x = m() %}``,
+# ``{{ m()|upper }}``) a macro gives its HTML as Markup, as in Jinja2; where the compiler sees a
+# macro call printed on its own (``{{ m(x) }}``, a ``{% call %}`` block) it uses ``tree`` instead,
+# so the call stays a node of the page's tree (its statics sent once, its dynamics diffed).
+
+MISSING: Any = object()
+"""An argument the caller did not pass (the macro's function then applies the default)."""
+
+
+class _NoCaller(Undefined):
+    """``caller`` in a macro that was not called from a ``{% call %}`` block."""
+
+    __slots__ = ()
+
+    @property
+    def _undefined_message(self) -> str:
+        return "No caller defined"
+
+
+class _MissingParameter(Undefined):
+    """A parameter without a default that the call left out (prints as "", as in Jinja2)."""
+
+    __slots__ = ()
+
+    @property
+    def _undefined_message(self) -> str:
+        return f"parameter {self._undefined_name!r} was not provided"
+
+
+_NO_CALLER = _NoCaller("caller")
+
+
+class Macro:
+    """A template macro: ``m(...)`` is its HTML (Markup), ``m.tree(...)`` its Rendered node.
+
+    ``arguments`` are the declared parameter names, the last ``defaults`` of which have a
+    default. The compiled function takes them in order (``MISSING`` for a defaulted one not
+    passed: the function applies the default; an undefined value for any other), then ``caller``
+    if the body uses it, then ``kwargs`` and ``varargs`` if the body reads those names: the
+    calling convention of Jinja2's macros.
+    """
+
+    __slots__ = ("_explicit_caller", "_func", "_required", "arguments", "caller", "catch_kwargs", "catch_varargs", "name")
+
+    def __init__(
+        self,
+        name: str,
+        func: Any,
+        arguments: tuple[str, ...],
+        *,
+        defaults: int = 0,
+        caller: bool = False,
+        kwargs: bool = False,
+        varargs: bool = False,
+    ) -> None:
+        self.name = name
+        self._func = func
+        self.arguments = arguments
+        self.caller = caller
+        self.catch_kwargs = kwargs
+        self.catch_varargs = varargs
+        self._explicit_caller = "caller" in arguments
+        self._required = len(arguments) - defaults
+
+    def _bind(self, args: tuple, kwargs: dict) -> list:
+        count = len(self.arguments)
+        values = list(args[:count])
+        caller_bound = self._explicit_caller if len(values) == count else False
+        for k in range(len(values), count):
+            name = self.arguments[k]
+            value = kwargs.pop(name, MISSING)
+            if value is MISSING and k < self._required:
+                value = _MissingParameter(name)
+            values.append(value)
+            caller_bound = caller_bound or name == "caller"
+        if self.caller and not caller_bound:
+            values.append(kwargs.pop("caller", _NO_CALLER))
+        if self.catch_kwargs:
+            values.append(kwargs)
+        elif kwargs:
+            if "caller" in kwargs:
+                raise TypeError(
+                    f"macro {self.name!r} was given a caller ({{% call %}} block) but never calls caller()"
+                )
+            raise TypeError(f"macro {self.name!r} takes no keyword argument {next(iter(kwargs))!r}")
+        if self.catch_varargs:
+            values.append(args[count:])
+        elif len(args) > count:
+            raise TypeError(f"macro {self.name!r} takes not more than {count} argument(s)")
+        return values
+
+    def tree(self, *args: Any, **kwargs: Any) -> Rendered:
+        """The node of one call: the macro's statics, this call's dynamics."""
+        return self._func(*self._bind(args, kwargs))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Markup:
+        return Markup(join(self.tree(*args, **kwargs)))
+
+    def __repr__(self) -> str:
+        return f"<Macro {self.name!r}>"
+
+
+def macro(name: str, arguments: tuple[str, ...], **flags: Any):
+    """``@macro('button', ('label',))`` over a compiled macro function makes it a :class:`Macro`."""
+
+    def wrap(func: Any) -> Macro:
+        return Macro(name, func, arguments, **flags)
+
+    return wrap
+
+
+# `caller("name")` of a call block that did not fill that slot: nothing.
+_EMPTY_STATICS = ("",)
+_EMPTY_FINGERPRINT = int.from_bytes(hashlib.blake2b(b"pyview: empty slot", digest_size=8).digest(), "big") >> 1
+
+
+class Caller(Macro):
+    """The ``caller`` a ``{% call %}`` block passes: its body, and its ``{% slot name %}`` parts.
+
+    ``caller()`` renders the body (with arguments, for ``{% call(item) … %}``); ``caller("name")``
+    renders the slot ``name``, or nothing when the block did not fill it (and takes no parameters
+    of its own: then the string goes to the body, as in Jinja2). ``slots`` names the filled slots.
+    """
+
+    __slots__ = ("_slot_funcs", "slots")
+
+    def __init__(self, func: Any, arguments: tuple[str, ...], slots: dict[str, Any] | None = None, **flags: Any) -> None:
+        super().__init__("caller", func, arguments, **flags)
+        self._slot_funcs = slots or {}
+        self.slots = frozenset(self._slot_funcs)
+
+    def tree(self, *args: Any, **kwargs: Any) -> Rendered:
+        if len(args) == 1 and not kwargs and type(args[0]) is str:
+            slot = self._slot_funcs.get(args[0])
+            if slot is not None:
+                return slot()
+            if not self.arguments and not self.catch_varargs:
+                return Rendered(_EMPTY_FINGERPRINT, _EMPTY_STATICS, [])
+        return super().tree(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return "<Macro anonymous>"  # Jinja2's spelling
+
+
+def caller_body(arguments: tuple[str, ...], slots: dict[str, Any] | None = None, **flags: Any):
+    """``@caller_body(('item',))`` over a compiled ``{% call %}`` body makes it a :class:`Caller`."""
+
+    def wrap(func: Any) -> Caller:
+        return Caller(func, arguments, slots, **flags)
+
+    return wrap
+
+
+def call_(func: Any, *args: Any, **kwargs: Any) -> Any:
+    """``{{ f(…) }}`` where ``f`` may hold a macro: a macro's call is a node, anything else its HTML."""
+    if isinstance(func, Macro):
+        return func.tree(*args, **kwargs)
+    return to_html(func(*args, **kwargs))
+
+
+class TemplateModule:
+    """What ``{% import "x.html" as ui %}`` binds: x's exported macros and names as attributes.
+
+    Printed, it is x's output (rendered without the importer's context), as in Jinja2.
+    """
+
+    def __init__(self, name: str, exports: dict[str, Any], body: Rendered) -> None:
+        self.__dict__.update(exports)
+        self.__name = name
+        self.__body = body
+
+    def __html__(self) -> str:
+        return join(self.__body)
+
+    def __str__(self) -> str:
+        return join(self.__body)
+
+    def __repr__(self) -> str:
+        return f"<TemplateModule {self.__name!r}>"

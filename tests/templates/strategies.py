@@ -15,7 +15,7 @@ Entry points:
 
 * :func:`template_cases` -- ``TemplateCase(source, templates, context)``: the
   main template source, the other templates a ``DictLoader`` must hold
-  (include parts, ``base.html``), and a context.  ``extras=False`` stays inside
+  (include parts, ``base.html``, the macro library ``lib.html``), and a context.  ``extras=False`` stays inside
   the Jinja2-compatible core (used by the equivalence property);
   ``extras=True`` adds pyview/Ibis forms (``{% empty %}``, ``|filter:arg``,
   ``None`` values) for properties that do not compare with Jinja2.
@@ -28,7 +28,15 @@ Entry points:
 * :func:`minimize_case` -- delta debugging of a failing case (hypothesis
   shrinks these templates slowly and not far).
 
-``Gen`` has a few class attributes (``P_FOR_ELSE``, ``P_SET_IN_ELSE``, ``P_WS``,
+Macros: a main template may start with macro definitions (typed parameters, some with
+defaults; some bodies call ``caller()``, with or without an argument) and import ``lib.html``
+(``{% import … as ui %}`` / ``{% from … import … as … %}``), a library of macros and
+top-level ``set`` names generated without the context (an imported template does not see it).
+Its body then prints macro calls (``{{ m(…) }}``: tree nodes), uses them inside expressions
+(``m(…)|upper``: their HTML), and wraps bodies in ``{% call(cx) m(…) %}`` blocks; ``{% set a, b =
+x, y %}`` assigns several names. A macro body's reads count as a nested body's (see ``LATE_SET``).
+
+``Gen`` has a few class attributes (``P_FOR_ELSE``, ``P_SET_IN_ELSE``, ``P_WS``, ``P_MACROS``,
 ``P_TEXT_BEFORE_EXTENDS``, ``LATE_SET``, ``BLOCKS_INSIDE_FOR_WITH``) that switch a construct off,
 to hunt for other bugs while a known one is open, or to stop generating a
 Jinja2 quirk once it is declared a deliberate difference.
@@ -111,6 +119,12 @@ PROBE_NAMES = tuple(SET_POOL) + WITH_POOL + LOOP_POOL + ("k", "v", "key", "val",
 
 PARTS = ("part1.html", "part2.html")
 BLOCK_NAMES = ("b1", "b2", "b3", "b4")
+LIBRARY = "lib.html"
+MACRO_NAMES = ("m1", "m2", "m3")  # the main template's macros
+LIB_MACRO_NAMES = ("lm1", "lm2")  # lib.html's
+PARAM_POOL = ("pa", "pb", "pc")
+PARAM_TYPES = (INT, STR, LSTR, BOOL)
+CALLER_PARAM = "cx"  # `{% call(cx) m() %}`
 
 # precedence levels of Jinja2's parser (higher binds tighter)
 P_COND, P_OR, P_AND, P_NOT, P_CMP, P_ADD, P_CONCAT, P_MUL, P_POW, P_UNARY, P_FILTER, P_ATOM = range(1, 13)
@@ -124,6 +138,16 @@ class E:
     t: str
     prec: int = P_ATOM
     is_test: bool = False  # `x is foo`: parenthesise whenever used as an operand
+
+
+@dataclass
+class MacroSpec:
+    """A macro a template can call: ``call`` is how (``m1``, ``ui.lm1``, an imported alias)."""
+
+    call: str
+    params: list[tuple[str, str, bool]]  # (name, type, has a default)
+    caller_type: str | None = None  # None: the body never calls caller(); else the type of the
+    caller_arg: bool = False  # ... value it passes when it calls caller(value)
 
 
 @dataclass
@@ -303,6 +327,7 @@ class Gen:
     # base-template blocks inside a for/with body: Jinja2 blocks do not see those locals
     # (the loop variable, `loop`, with-names) unless `scoped`
     BLOCKS_INSIDE_FOR_WITH = True
+    P_MACROS = 0.35  # a main template defines macros (and may import lib.html)
 
     def __init__(self, draw, *, extras: bool, allow_include: bool = True, max_depth: int = 3) -> None:
         self.draw = draw
@@ -316,6 +341,7 @@ class Gen:
         # so a `set` that leaks out of its scope, or a local left unbound, changes the output
         self.written: list[str] = []
         self.budget = 25  # number of nodes left, keeps templates small
+        self.macros: list[MacroSpec] = []  # the macros defined or imported so far
 
     # -- small helpers --------------------------------------------------
     def choice(self, options):
@@ -495,6 +521,7 @@ class Gen:
                 (1, lambda: self.str_reverse(scope, d)),
                 (1, lambda: E(self.wrap(self.e_str(scope, d - 1), P_ATOM) + f"[{self.choice(['0', '-1', '2'])}]", STR)),
                 (1, lambda: self.cond_expr(STR, scope, d)),
+                (2 if self.plain_macros() else 0, lambda: E(self.macro_call(scope), STR)),
             ]
         return self.pick(opts)
 
@@ -760,6 +787,9 @@ class Gen:
             (1 if deep and self.P_FOR_ELSE and self.P_SET_IN_ELSE else 0, lambda: self.for_stmt(scope, depth, scope_probe=True)),
             (1 if deep else 0, lambda: self.with_stmt(scope, depth)),
             (1 if self.allow_include else 0, lambda: self.include()),
+            (1, lambda: self.tuple_set_stmt(scope)),
+            (3 if self.plain_macros() else 0, lambda: self.output(self.macro_call(scope))),
+            (3 if deep and self.caller_macros() else 0, lambda: self.call_block(scope, depth)),
         ]
         return self.pick(opts)
 
@@ -775,9 +805,10 @@ class Gen:
         content = content.replace("endraw", "end raw")
         return self.tag("raw") + content + self.tag("endraw")
 
-    def set_stmt(self, scope: Scope, shadow_p: float = 0.3) -> str:
-        # either a set-pool name (fixed type) or shadowing a name in scope with its own type
-        shadow = [n for n, t in scope.names.items() if t in (INT, STR, LINT, BOOL)]
+    def settable(self, scope: Scope, shadow_p: float, exclude: tuple[str, ...] = ()) -> tuple[str, str] | None:
+        """(name, type) a ``set`` may assign here: a set-pool name (fixed type) or, with chance
+        ``shadow_p``, a name in scope shadowed with its own type; None if none is free."""
+        shadow = [n for n, t in scope.names.items() if t in (INT, STR, LINT, BOOL) and n not in exclude]
         if shadow and self.chance(shadow_p):
             name = self.choice(sorted(shadow))
             t = scope.names[name]
@@ -785,18 +816,149 @@ class Gen:
             name = self.choice(sorted(SET_POOL))
             t = SET_POOL[name]
         frame = scope.frames[-1]
-        if not self.LATE_SET and (frame, name) in self.nested_refs:
+        if name in exclude or (not self.LATE_SET and (frame, name) in self.nested_refs):
             # Jinja2 quirk: a name a frame assigns later is undefined inside an earlier for/with
-            # body nested in that frame (Jinja2 prints "" or raises where pyview sees the outer value)
-            free = sorted(n for n in SET_POOL if (frame, n) not in self.nested_refs)
+            # body (or macro) nested in that frame (Jinja2 prints "" or raises where pyview sees
+            # the outer value)
+            free = sorted(n for n in SET_POOL if (frame, n) not in self.nested_refs and n not in exclude)
             if not free:
-                return ""
+                return None
             name = self.choice(free)
             t = SET_POOL[name]
+        return name, t
+
+    def set_stmt(self, scope: Scope, shadow_p: float = 0.3) -> str:
+        found = self.settable(scope, shadow_p)
+        if found is None:
+            return ""
+        name, t = found
         e = self.expr(t, scope, 2)
         scope.names[name] = t
         self.written.append(name)
         return self.tag(f"set {name} = {e.code}")
+
+    def tuple_set_stmt(self, scope: Scope) -> str:
+        """``{% set a, b = x, y %}`` (or ``(a, b) = [x, y]``): several names at once."""
+        chosen: list[tuple[str, str]] = []
+        for _ in range(self.draw(_ints(2, 3))):
+            found = self.settable(scope, 0.3, exclude=tuple(name for name, _ in chosen))
+            if found is not None:
+                chosen.append(found)
+        if not chosen:
+            return ""
+        values = [self.wrap(self.expr(t, scope, 2), P_COND) for _, t in chosen]
+        for name, t in chosen:
+            scope.names[name] = t
+            self.written.append(name)
+        targets = ", ".join(name for name, _ in chosen) + ("," if len(chosen) == 1 else "")
+        value = ", ".join(values) + ("," if len(chosen) == 1 else "")
+        form = self.choice(["bare", "bare", "paren", "list"])
+        if form == "paren":
+            targets, value = f"({targets})", f"({value})"
+        elif form == "list":
+            value = f"[{', '.join(values)}]"
+        return self.tag(f"set {targets} = {value}")
+
+    # -- macros ------------------------------------------------------------
+    def plain_macros(self) -> list[MacroSpec]:
+        """Macros that may be called without a body (their body never calls caller())."""
+        return [m for m in self.macros if m.caller_type is None]
+
+    def caller_macros(self) -> list[MacroSpec]:
+        return [m for m in self.macros if m.caller_type is not None]
+
+    def macro_args(self, spec: MacroSpec, scope: Scope) -> str:
+        """Arguments for a call: positionally, then (after a left-out default) by keyword."""
+        parts, keyword = [], False
+        for name, t, has_default in spec.params:
+            if has_default and self.chance(0.35):
+                keyword = True  # left out: the default applies, later ones go by name
+                continue
+            value = self.expr(t, scope, 1).code
+            if keyword or self.chance(0.2):
+                keyword = True
+                parts.append(f"{name}={value}")
+            else:
+                parts.append(value)
+        return ", ".join(parts)
+
+    def macro_call(self, scope: Scope) -> str:
+        spec = self.choice(self.plain_macros())
+        return f"{spec.call}({self.macro_args(spec, scope)})"
+
+    def macro_def(self, name: str, scope: Scope, depth: int) -> tuple[str, MacroSpec]:
+        """``{% macro name(params) %}…{% endmacro %}`` in the frame of ``scope``.
+
+        The body sees the parameters and the names around the definition (it is a nested frame:
+        its reads count for ``LATE_SET``); it may call the macros defined before it, and
+        ``caller()`` (once or twice, maybe with a value) when it is meant for ``{% call %}``.
+        """
+        k = self.draw(_ints(0, 3))
+        names = self.draw(st.lists(st.sampled_from(PARAM_POOL), min_size=k, max_size=k, unique=True))
+        defaults_from = self.draw(_ints(0, k))
+        inner = scope.child(root=False)
+        inner.loops = 0
+        params, sig = [], []
+        for i, pname in enumerate(names):
+            t = self.choice(PARAM_TYPES)
+            if i >= defaults_from:
+                # evaluated at each call, inside the macro: it may read an earlier parameter
+                sig.append(f"{pname}={self.wrap(self.expr(t, inner, 1), P_COND)}")
+            else:
+                sig.append(pname)
+            params.append((pname, t, i >= defaults_from))
+            inner.names[pname] = t
+        spec = MacroSpec(name, params)
+        body = [self.body(inner, depth + 1, max_nodes=3)]
+        if self.chance(0.4):
+            spec.caller_type = self.choice([INT, STR])
+            spec.caller_arg = self.chance(0.5)
+            for _ in range(self.draw(_ints(1, 2))):
+                arg = self.expr(spec.caller_type, inner, 1).code if spec.caller_arg else ""
+                body.append(self.output(f"caller({arg})"))
+                body.append(self.body(inner, depth + 1, max_nodes=1))
+        return self.tag(f"macro {name}({', '.join(sig)})") + "".join(body) + self.tag("endmacro"), spec
+
+    def macro_defs(self, scope: Scope, names: tuple[str, ...], depth: int) -> str:
+        out = []
+        for name in names[: self.draw(_ints(1, len(names)))]:
+            code, spec = self.macro_def(name, scope, depth)
+            out.append(code + self.draw(st.sampled_from(["", "\n", " "])))
+            self.macros.append(spec)
+        return "".join(out)
+
+    def call_block(self, scope: Scope, depth: int) -> str:
+        """``{% call(cx) m(args) %}body{% endcall %}``: the body runs in a frame of its own,
+        nested here (it sees this scope, and ``cx`` when the macro passes a value)."""
+        spec = self.choice(self.caller_macros())
+        inner = scope.child(root=False)
+        head = "call"
+        if spec.caller_arg:
+            inner.names[CALLER_PARAM] = spec.caller_type  # type: ignore[assignment]
+            head = f"call({CALLER_PARAM})"
+        elif self.chance(0.15):
+            head = "call()"
+        body = self.body(inner, depth + 1, min_nodes=1, max_nodes=3)
+        return self.tag(f"{head} {spec.call}({self.macro_args(spec, scope)})") + body + self.tag("endcall")
+
+    def imports(self, library: list[MacroSpec]) -> str:
+        """Import lib.html's macros: as a module, by name, or both."""
+        out = []
+        q = self.choice(['"', "'"])
+        if self.chance(0.6):
+            alias = self.choice(["ui", "lib"])
+            out.append(self.tag(f"import {q}{LIBRARY}{q} as {alias}"))
+            self.macros += [MacroSpec(f"{alias}.{m.call}", m.params, m.caller_type, m.caller_arg) for m in library]
+        if not out or self.chance(0.5):
+            names = []
+            for m in library:
+                if self.chance(0.7):
+                    alias = self.choice([m.call, "f_" + m.call])
+                    names.append(m.call if alias == m.call else f"{m.call} as {alias}")
+                    self.macros.append(MacroSpec(alias, m.params, m.caller_type, m.caller_arg))
+            if names:
+                out.append(self.tag(f"from {q}{LIBRARY}{q} import {', '.join(names)}"))
+        return "".join(out)
 
     def set_block_stmt(self, scope: Scope, depth: int) -> str:
         """`{% set name %}...{% endset %}`: the body is a frame of its own (its sets stay in it);
@@ -920,9 +1082,33 @@ def part_sources(draw, extras: bool = False) -> str:
 
 
 @st.composite
-def plain_sources(draw, extras: bool = False) -> tuple[str, set]:
+def library_sources(draw, extras: bool = False) -> tuple[str, list[MacroSpec]]:
+    """lib.html: text, top-level sets and macros. Imported, it runs without the context, so its
+    scope starts empty (a context name read there is undefined, in Jinja2 too)."""
+    g = Gen(draw, extras=extras, allow_include=False, max_depth=2)
+    g.budget = 10
+    scope = Scope({})
+    out = [g.draw(text_st)]
+    if g.chance(0.5):
+        out.append(g.set_stmt(scope))
+    out.append(g.macro_defs(scope, LIB_MACRO_NAMES, 1))
+    out.append(g.draw(text_st))
+    return _ending(draw, "".join(out)), g.macros
+
+
+@st.composite
+def plain_sources(draw, extras: bool = False, library: list[MacroSpec] | None = None) -> tuple[str, set]:
+    """A main template; with ``library`` (lib.html's macros) it imports them. ``used`` names the
+    other templates it needs."""
     g = Gen(draw, extras=extras)
-    src = g.body(global_scope(), 0, max_nodes=6, min_nodes=1)
+    scope = global_scope()
+    head = ""
+    if library is not None or g.chance(g.P_MACROS):
+        head = g.macro_defs(scope, MACRO_NAMES, 1)
+        if library is not None:
+            head += g.imports(library)
+            g.used_parts.add(LIBRARY)
+    src = head + g.body(scope, 0, max_nodes=6, min_nodes=1)
     return _ending(draw, src), g.used_parts
 
 
@@ -999,8 +1185,11 @@ def template_cases(
         src, base, used = draw(extends_sources(extras))
         templates["base.html"] = base
     else:
-        src, used = draw(plain_sources(extras))
-    for name in sorted(used):
+        library = None
+        if draw(st.integers(0, 5)) == 5:
+            templates[LIBRARY], library = draw(library_sources(extras))
+        src, used = draw(plain_sources(extras, library))
+    for name in sorted(used - {LIBRARY}):
         templates[name] = draw(part_sources(extras))
     ctx = draw(contexts(extras if none_values is None else none_values))
     return TemplateCase(src, templates, ctx, extras)
@@ -1039,7 +1228,9 @@ SOUP_TOKENS = (
     ["{{", "}}", "{%", "%}", "{#", "#}", "{{-", "-}}", "{%-", "-%}", "{#-", "-#}", "{%+", "{", "}", "%", "#"]
     + ["if", "for", "endif", "endfor", "else", "elif", "set", "with", "endwith", "include", "extends",
        "block", "endblock", "raw", "endraw", "in", "not", "and", "or", "is", "empty", "loop", "super",
-       "defined", "none", "true", "False", "x", "y", "xs", "k, v", "b1", "user.name", "items[0]"]
+       "defined", "none", "true", "False", "x", "y", "xs", "k, v", "b1", "user.name", "items[0]",
+       "macro", "endmacro", "call", "endcall", "slot", "endslot", "import", "from", "as", "caller", "m(",
+       "caller()", "varargs", "kwargs"]
     + ['"\\x"', "'\\u12'", '"\\N{NOPE}"', '"\\q"', "'\\'", '"\\u00e9"', "'\\x4'", '"\\U0011ffff"', "'\\777'"]
     + ['"', "'", '"part1.html"', "'base.html'", '"nope.html"', '"main.html"', '"s"', "'<&>'", "\\", "1", "0", "-2", "3.5", "1e3"]
     + ["+", "-", "*", "/", "//", "%", "~", "==", "!=", "<", ">", "<=", ">=", "=", "|", ":", ",", ".",

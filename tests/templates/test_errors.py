@@ -23,7 +23,7 @@ def syntax_error(src: str, **templates) -> TemplateSyntaxError:
         ("{{ x is nosuchtest }}", "unknown test 'nosuchtest'", 1, 9),
         ("\n\n  {{ 1 + }}", "unexpected '}}'", 3, 10),
         ("{{ x", "'{{' is never closed", 1, 1),
-        ("{% macro m() %}{% endmacro %}", "unknown tag 'macro'", 1, 4),
+        ("{% component m() %}{% endcomponent %}", "unknown tag 'component'", 1, 4),
         ("{% block a %}{% endblock b %}", "names must match", 1, 26),
         ("{% block a %}{% endblock %}{% block a %}{% endblock %}", "block 'a' is defined twice", 1, 28),
         ("{% include name %}", "needs a template name as a string literal", 1, 1),

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
-from pyview_templates import DictLoader, Environment, Template
+from pyview_templates import DictLoader, Environment, Template, TemplateSyntaxError
 
 try:
     from .strategies import TemplateCase, minimize_case, template_cases, to_jinja, value_str_st, word_st
@@ -197,3 +197,44 @@ def test_undefined_misuse_raises_in_both(source: str) -> None:
         jinja_env({}).from_string(source).render(ctx)
     with pytest.raises(Exception):
         Template(source).render(ctx)
+
+
+# --- macros: how a call's arguments bind -------------------------------------------------------
+
+
+def _outcome(render) -> str:
+    try:
+        return "ok: " + render()
+    except Exception as exc:  # the kind of failure is compared, not the message
+        return f"raises {type(exc).__name__}"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    n_params=st.integers(0, 3),
+    n_defaults=st.integers(0, 3),
+    reads=st.sets(st.sampled_from(["varargs", "kwargs"])),
+    positional=st.integers(0, 5),
+    keywords=st.lists(st.sampled_from(["pa", "pb", "pc", "pd"]), unique=True, max_size=3),
+    values=st.lists(value_str_st, min_size=9, max_size=9),
+)
+def test_macro_arguments_bind_like_jinja2(n_params, n_defaults, reads, positional, keywords, values) -> None:
+    """Positional, keyword and left-out arguments, defaults, extra arguments caught by
+    ``varargs``/``kwargs`` or refused: a call through a variable (bound when it runs) does what
+    Jinja2 does, raising where it raises; a direct call Jinja2 would refuse when it runs is a
+    syntax error when compiled."""
+    params = ["pa", "pb", "pc"][:n_params]
+    first_default = n_params - min(n_defaults, n_params)
+    sig = ", ".join(p if i < first_default else f"{p}={values[8]!r}" for i, p in enumerate(params))
+    body = "".join(f"[{{{{ {p} }}}}]" for p in params) + "".join(f"{{{{ {r} }}}}" for r in sorted(reads))
+    args = ", ".join([repr(v) for v in values[:positional]] + [f"{k}={values[4 + i]!r}" for i, k in enumerate(keywords)])
+    define = "{% macro m(" + sig + ") %}" + body + "{% endmacro %}"
+    through_variable = define + "{% set f = m %}{{ f(" + args + ") }}"
+    expected = _outcome(lambda: jinja_env({}).from_string(through_variable).render())
+    assert _outcome(lambda: Template(through_variable).render()) == expected, through_variable
+    direct = define + "{{ m(" + args + ") }}"
+    if expected == "raises TypeError":
+        with pytest.raises(TemplateSyntaxError):
+            Template(direct)
+    else:
+        assert _outcome(lambda: Template(direct).render()) == expected, direct
