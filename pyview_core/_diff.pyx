@@ -29,9 +29,12 @@ one integer comparison per comprehension to know (see ``_kept_tree``).
 cimport cython
 from pyview_templates._tree cimport Comprehension, Rendered
 
-import re
-
 import orjson
+
+from pyview_templates.roots import ROOT_FLAGS, flag_for as _root_flag_for
+
+# The compiler's root flags by fingerprint (pyview_templates.roots), as a C-typed reference.
+cdef dict _ROOT_FLAGS = ROOT_FLAGS
 
 # "0", "1", … as shared str objects: every wire key is one of these.
 cdef list _KEYS = [str(i) for i in range(4096)]
@@ -50,99 +53,13 @@ cdef inline str _key(Py_ssize_t i):
 
 
 # --- the root flag -----------------------------------------------------------------------------
-# `"r": 1` lets the client skip re-rendering an unchanged element, but it must
-# only be set on a node whose statics render exactly one element (otherwise the
-# client throws "malformed html" or drops siblings). Decided once per
-# fingerprint, from the statics, with dynamics as placeholders.
-
-_VOID = frozenset(
-    "area base br col command embed hr img input keygen link meta param source track wbr".split()
-)
-_RAW_TEXT = frozenset(("script", "style", "textarea", "title"))
-# Only ASCII whitespace may surround the root: it is whitespace to both Python and the client's
-# JavaScript `\s` (Python's isspace() also accepts U+001C–U+001F and U+0085, which JS does not).
-_ASCII_SPACE = " \t\n\r\f\v"
-_TAG_NAME = re.compile(r"<([A-Za-z][^\s/>\x00]*)")
-cdef dict _root_cache = {}
-
-
-def single_root(tuple statics) -> bool:
-    """Whether a node with these statics renders exactly one element (whitespace around it allowed)."""
-    html = "\x00".join(statics)  # \x00 stands for a dynamic
-    n = len(html)
-    i = 0
-    while i < n and html[i] in _ASCII_SPACE:
-        i += 1
-    if not _TAG_NAME.match(html, i):
-        return False
-    depth = 0
-    closed = False
-    while i < n:
-        c = html[i]
-        if c == "<":
-            if depth == 0 and closed:
-                return False  # a second element (or comment) at the top level
-            if html.startswith("<!--", i):
-                end = html.find("-->", i + 4)
-                if end < 0:
-                    return False
-                i = end + 3
-                continue
-            if html.startswith("</", i):
-                end = html.find(">", i)
-                if end < 0 or "\x00" in html[i:end]:
-                    return False
-                depth -= 1
-                if depth < 0:
-                    return False
-                if depth == 0:
-                    closed = True
-                i = end + 1
-                continue
-            m = _TAG_NAME.match(html, i)
-            if m is None:
-                if depth == 0:
-                    return False
-                i += 1
-                continue
-            j = m.end()
-            quote = None
-            while j < n:
-                ch = html[j]
-                if quote is not None:
-                    if ch == quote:
-                        quote = None
-                elif ch == '"' or ch == "'":
-                    quote = ch
-                elif ch == ">":
-                    break
-                j += 1
-            if j >= n:
-                return False
-            name = m.group(1).lower()
-            i = j + 1
-            if name in _VOID or html[j - 1] == "/":
-                if depth == 0:
-                    closed = True
-                continue
-            if name in _RAW_TEXT:
-                end = html.lower().find("</" + name, i)
-                if end < 0:
-                    return False
-                i = end
-            depth += 1
-            continue
-        if depth == 0 and (c == "\x00" or c not in _ASCII_SPACE):
-            return False
-        i += 1
-    return closed and depth == 0
-
+# Decided by the compiler for every node of a compiled template (pyview_templates.roots); here it
+# is only looked up by fingerprint. A hand-built tree's node is judged the first time it is seen.
 
 cdef bint _is_root(Rendered node) except -1:
-    cached = _root_cache.get(node.fingerprint)
+    cached = _ROOT_FLAGS.get(node.fingerprint)
     if cached is None:
-        cached = single_root(node.statics)
-        _root_cache[node.fingerprint] = cached
+        cached = _root_flag_for(node.fingerprint, node.statics)
     return <bint>cached
 
 

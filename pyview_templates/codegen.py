@@ -27,6 +27,7 @@ from .linker import (
     MissingInclude,
 )
 from .moduleinfo import COMPILER_VERSION
+from .roots import single_root
 from .nodebuilder import Code, NodeBuilder, indent, unparen
 
 
@@ -40,7 +41,7 @@ _RUNTIME_IMPORTS = (
     "from pyview_templates.runtime import (",
     "    BUILTIN_TESTS, MISSING, Comprehension, LoopContext, Markup, Rendered, TemplateModule, Undefined,",
     "    attr_html, call_, caller_body, concat_, cycle_, getattr_, getitem_, iter_, join, loop_key, macro, resolve,",
-    "    setattr_ns, stream_iter_, stream_ops_, to_html,",
+    "    register_roots, setattr_ns, stream_iter_, stream_ops_, to_html,",
     ")",
 )
 
@@ -52,6 +53,7 @@ class CodeGenerator(ExpressionCompiler):
         super().__init__(linked.name, filters, tests)
         self.linked = linked
         self.statics: dict[tuple[str, ...], str] = {}
+        self.roots: dict[int, bool] = {}  # fingerprint -> the node renders exactly one element
 
     # --- the module ---------------------------------------------------------------------------------
 
@@ -74,7 +76,10 @@ class CodeGenerator(ExpressionCompiler):
             "",
         ]
         out += [f"{const} = {statics!r}" for statics, const in self.statics.items()]
+        out += ["# Which nodes render exactly one element (the diff's root flag), by fingerprint."]
+        out += ["ROOTS = {", *[f"    {fp}: {flag}," for fp, flag in sorted(self.roots.items())], "}"]
         out += ["", "", "def bind(env):", '    """This template\'s render function, using env\'s filters and globals."""']
+        out.append("    register_roots(ROOTS)")
         out.append("    G = env.globals")
         for fname, pyname in sorted(self.used_filters.items(), key=lambda kv: kv[1]):
             out.append(f"    {pyname} = env.filter_function({fname!r})")
@@ -138,6 +143,7 @@ class CodeGenerator(ExpressionCompiler):
         self.emit(body, frame, builder)
         built = builder.finish(frame.statement_form)
         fp = fingerprint(kind, built.statics, built.shapes)
+        self.roots[fp] = single_root(built.statics)  # the "r": 1 flag, decided here once (roots.py)
         const = self.static_const(built.statics)
         entry = "[]" if not built.dynamics else "[\n" + "\n".join(indent(d) for d in built.dynamics) + "\n]"
         return Code(built.stmts, f"Rendered({fp}, {const}, {entry})", ("node", fp), "", fp, const, entry)

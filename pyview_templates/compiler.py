@@ -34,6 +34,9 @@ Design points:
 * **Nodes.** The template body, each ``if`` branch, each loop body, each ``include``, each
   ``block``, each macro call and each ``{% call %}`` body is its own node with compile-time
   statics (a module constant, so every render shares the same tuple) and a fingerprint.
+* **Root flags.** Whether a node's statics render exactly one element (the diff's ``"r": 1``)
+  is decided here, once per node (:mod:`.roots`); the module lists them in ``ROOTS`` and
+  registers them when bound, so the diff core only looks them up while serving.
 * **Names are resolved at compile time** (lexical scoping, like Jinja2's symbol tracking): a
   name bound by ``for``/``set``/``with``/``macro``/``import`` becomes a Python local; every other
   name is looked up in the context once, at the top of ``render``. A name the template always

@@ -15,6 +15,7 @@ from typing import Any
 from markupsafe import Markup
 from markupsafe import escape as markup_escape
 
+from .roots import register as register_roots
 from .tree import Comprehension, Rendered, join
 from .undefined import Undefined, UndefinedError
 
@@ -27,7 +28,7 @@ __all__ = [
     "Comprehension", "LoopContext", "Markup", "Rendered", "Undefined", "UndefinedError",
     "attr_html", "concat_", "escape", "getattr_", "getitem_", "iter_", "join", "resolve", "stream_iter_", "stream_ops_",
     "to_html", "BUILTIN_TESTS", "DEFAULT_GLOBALS", "cycle_", "setattr_ns", "loop_key",
-    "MISSING", "Caller", "Macro", "TemplateModule", "call_", "caller_body", "macro",
+    "MISSING", "Caller", "Macro", "TemplateModule", "call_", "caller_body", "macro", "register_roots",
 ]
 
 

@@ -441,3 +441,33 @@ def test_streams_in_the_rows_of_a_keyed_loop_survive_moves():
         '<section id="a"><ul id="u-a" phx-update="stream"><li id="a-0">a0</li><li id="a-1">x</li></ul></section>'
     )
     assert out["0"]["k"]["0"] == 1  # b: moved, unchanged (its stream had nothing to send)
+
+
+def test_compiled_templates_bring_their_root_flags_so_the_differ_scans_no_html(monkeypatch):
+    """The compiler decides ``"r": 1`` for every node (``ROOTS`` in the generated module, registered
+    when it is bound); serving a page then never runs the HTML scanner."""
+    from pyview_templates import Template
+    from pyview_templates import roots
+    from pyview_templates.compiler import compile_template, parse_loaded
+    from pyview_templates.tree import Rendered
+
+    source = (
+        '<ul>{% for x in xs %}<li>{{ x }}</li>{% endfor %}{% if more %}<p>{{ more }}</p> tail{% endif %}'
+        '{% if more %}<p>{{ more }}</p>{% endif %}</ul>'
+    )
+    generated, _sources = compile_template("roots.html", lambda name: parse_loaded(name, source, None), {}, {})
+    assert "ROOTS = {" in generated and "register_roots(ROOTS)" in generated
+    template = Template(source, name="roots-flags.html")
+
+    def no_scanning(statics):
+        raise AssertionError(f"the diff core scanned HTML while serving: {statics!r}")
+
+    monkeypatch.setattr(roots, "single_root", no_scanning)
+    differ = Differ()
+    differ.join(template.tree({"xs": [1], "more": ""}))
+    diff = differ.diff(template.tree({"xs": [1], "more": "yes"}))
+    assert "r" not in diff["1"]  # "<p>…</p> tail": two top-level parts, not one element
+    assert diff["2"]["r"] == 1  # "<p>…</p>": one element, flagged by the compiler
+    hand_built = Rendered(123456789, ("<section>", "</section>"), ["x"])
+    with pytest.raises(AssertionError, match="scanned HTML"):  # a tree built by hand is judged once, when first seen
+        Differ().join(Rendered(987654321, ("<div>", "</div>"), [hand_built]))
