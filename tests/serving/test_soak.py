@@ -91,7 +91,10 @@ def test_thousand_views_soak(server: Server):
         return list(await asyncio.gather(*(connect(t) for t in tallies)))
 
     async def scenario() -> dict:
-        async with httpx.AsyncClient(timeout=60) as http:
+        # Pooled connections are dropped after 1 s idle, before uvicorn's 5 s keep-alive timeout
+        # closes them: a request sent on a connection the server is closing at that moment fails
+        # with a ReadError (the run waits idle for broadcasts long enough for that to happen).
+        async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(keepalive_expiry=1.0)) as http:
             rss_fresh = server.rss()
             # The warm-up round: everyone connects, a few broadcasts go round, everyone leaves.
             warm_tallies = [Tally() for _ in range(VIEWS)]
