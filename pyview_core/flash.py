@@ -115,7 +115,7 @@ def rendering(flash: Flash) -> Iterator[None]:
     try:
         yield
     finally:
-        _bound.reset(token)
+        unbind(token)
 
 
 class _FlashGlobal(Mapping[str, str]):

@@ -85,35 +85,35 @@ async def require_login(socket: Any, session: dict[str, Any], params: dict[str, 
     socket.context = {"name": ACCOUNTS[email][0], "email": email}
 
 
-async def _posted_form(request: Request) -> dict[str, Any]:
+FORBIDDEN = "Forbidden: the form's CSRF token does not match this session; reload the page."
+
+
+async def _posted_form(request: Request) -> dict[str, Any] | None:
+    """The posted form's params when its ``_csrf_token`` belongs to this session, else None."""
     body = await request.body()
-    if len(body) > 10_000:
-        return {}
     try:
-        return decode_form(body.decode("utf-8"))
+        params = decode_form(body.decode("utf-8")) if len(body) <= 10_000 else {}
     except (UnicodeDecodeError, FormError):
-        return {}
+        params = {}
+    return params if request.app.csrf_valid(request, params.get("_csrf_token")) else None
 
 
 async def login_post(request: Request) -> Response:
     """Where ``phx-trigger-action`` posts the login form: checks it again and signs in."""
     params = await _posted_form(request)
-    app = request.app
-    if not app.csrf_valid(request, params.get("_csrf_token")):
-        return PlainTextResponse("Forbidden: the form's CSRF token does not match this session; reload the page.", 403)
+    if params is None:
+        return PlainTextResponse(FORBIDDEN, 403)
     login = params.get("login") if isinstance(params.get("login"), dict) else {}
     name = account_for(login.get("email"), login.get("password"))
     if name is None:
-        return app.put_flash(RedirectResponse("/login", status_code=303), "error", "Wrong email or password.")
+        return request.app.put_flash(RedirectResponse("/login", status_code=303), "error", "Wrong email or password.")
     request.session["user"] = login["email"]
-    return app.put_flash(RedirectResponse("/account", status_code=303), "info", f"Welcome back, {name}!")
+    return request.app.put_flash(RedirectResponse("/account", status_code=303), "info", f"Welcome back, {name}!")
 
 
 async def logout_post(request: Request) -> Response:
     """Signs out (a plain form post: only an HTTP response can change the cookie session)."""
-    params = await _posted_form(request)
-    app = request.app
-    if not app.csrf_valid(request, params.get("_csrf_token")):
-        return PlainTextResponse("Forbidden: the form's CSRF token does not match this session; reload the page.", 403)
+    if await _posted_form(request) is None:
+        return PlainTextResponse(FORBIDDEN, 403)
     request.session.pop("user", None)
-    return app.put_flash(RedirectResponse("/login", status_code=303), "info", "You are signed out.")
+    return request.app.put_flash(RedirectResponse("/login", status_code=303), "info", "You are signed out.")
