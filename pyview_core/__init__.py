@@ -20,6 +20,8 @@ from .events import BaseEventHandler, InfoEvent, event
 from .form_tags import errors_tag, input_tag
 from .js import JS
 from .live_socket import ConnectedLiveViewSocket, LiveViewSocket, UnconnectedSocket, is_connected
+from .component_registry import ComponentError
+from .live_component import ComponentSocket, LiveComponent, assign
 from .live_view import LiveView
 from .model_form import to_form
 from .stream import Stream, StreamError
@@ -40,4 +42,5 @@ __all__ = [
     "BaseEventHandler", "ConnectedLiveViewSocket", "ConsumedUpload", "ExternalUploadMeta", "InfoEvent", "JS", "LiveView",
     "LiveViewSocket", "PyView", "Stream", "StreamError", "UnconnectedSocket", "UploadConfig", "UploadConstraints",
     "UploadEntry", "UploadError", "event", "is_connected", "LiveSession", "OnMount", "requires", "to_form",
+    "LiveComponent", "ComponentSocket", "ComponentError", "assign",
 ]

@@ -18,6 +18,12 @@ already-escaped dynamic strings. Those are immutable snapshots of the page, so
 a user mutating ``socket.context`` lists in place cannot corrupt the next
 diff, and nothing is copied.
 
+Live components (``ComponentRef`` in a tree) are sent as Phoenix does: the int cid in their
+place, and each component's own tree under the diff's top-level ``"c"``, diffed against what the
+client holds for that cid. A component the client does not hold yet borrows the statics of one
+with the same template (``"s": +cid`` from this diff, ``-cid`` already known) and sends every
+dynamic, so two hundred cards of one template send their statics once.
+
 Stream comprehensions are the exception: once encoded, their rows belong to
 the client, so the kept tree holds an empty placeholder in their place. The
 Differ never changes the tree it is given (the caller may render it to HTML,
@@ -27,7 +33,7 @@ one integer comparison per comprehension to know (see ``_kept_tree``).
 """
 
 cimport cython
-from pyview_templates._tree cimport Comprehension, Rendered
+from pyview_templates._tree cimport ComponentRef, Comprehension, Rendered
 
 import orjson
 
@@ -44,6 +50,7 @@ cdef str _KC = "kc"
 cdef str _KM = "km"
 cdef str _R = "r"
 cdef str _STREAM = "stream"
+cdef str _C = "c"
 
 
 cdef inline str _key(Py_ssize_t i):
@@ -68,7 +75,7 @@ cdef bint _is_root(Rendered node) except -1:
 cdef object _bad_dynamic(object d, str where):
     return TypeError(
         f"{where} is a {type(d).__name__}; a tree dynamic must be a str (escaped HTML), "
-        f"a Rendered or a Comprehension"
+        f"a Rendered, a Comprehension or a ComponentRef"
     )
 
 
@@ -89,6 +96,10 @@ cdef class Differ:
     which JSON encoders write as arrays). ``title`` and ``events`` become the
     top-level ``t`` and ``e`` keys. ``join_json``/``diff_json`` encode in the
     same call.
+
+    ``components`` (``{cid: Rendered}``) are the live components rendered for this
+    diff; ``diff_components`` sends components alone (an event one component
+    handled), and ``forget`` drops the components the client has destroyed.
     """
 
     cdef object _prev
@@ -99,6 +110,12 @@ cdef class Differ:
     cdef Py_ssize_t _streams
     cdef dict _replaced
     cdef dict _placeholders  # fingerprint -> the empty Comprehension kept for a stream
+    # Components the client holds: cid -> the kept tree; and, per root fingerprint, one such cid
+    # whose statics a new component of the same template can borrow.
+    cdef dict _ctrees
+    cdef dict _by_print
+    cdef long long _cid  # the component being encoded (0: the view), for stream refs
+    cdef Py_ssize_t _refs_made  # stream refs ever given out: a ref is never reused
 
     def __cinit__(self):
         self._prev = None
@@ -106,24 +123,64 @@ cdef class Differ:
         self._streams = 0
         self._replaced = {}
         self._placeholders = {}
+        self._ctrees = {}
+        self._by_print = {}
+        self._cid = 0
+        self._refs_made = 0
 
     @property
     def joined(self) -> bool:
         return self._prev is not None
 
-    def join(self, tree, title=None, events=None) -> dict:
+    def join(self, tree, title=None, events=None, components=None) -> dict:
         """The full wire tree (the ``rendered`` of a join reply)."""
         if type(tree) is not Rendered:
             raise _bad_dynamic(tree, "the tree")
         cdef Py_ssize_t before = self._streams
         if self._replaced:
             self._replaced.clear()  # what a walk that raised left: ids of objects maybe gone
+        self._cid = 0
         out = self._full_node(<Rendered>tree, True)
         self._prev = tree if self._streams == before else self._kept_tree(tree)
+        if components:
+            self._add_components(out, components)
         _add_top(out, title, events)
         return out
 
-    def diff(self, tree, title=None, events=None) -> dict:
+    def diff_components(self, components, title=None, events=None) -> dict:
+        """Only components changed (an event a component handled, ``send_update``): ``{"c": …}``,
+        which the client patches without re-rendering the view; ``{}`` when nothing changed."""
+        if self._prev is None:
+            raise RuntimeError("Differ.diff_components() before join(): the client has no tree to patch")
+        cdef dict out = {}
+        if self._replaced:
+            self._replaced.clear()
+        if components:
+            self._add_components(out, components)
+        _add_top(out, title, events)
+        return out
+
+    def forget(self, cids) -> None:
+        """The client destroyed these components: their cids are never sent or borrowed again."""
+        cdef long long cid
+        for c in cids:
+            cid = c
+            kept = self._ctrees.pop(cid, None)
+            if kept is not None and self._by_print.get((<Rendered>kept).fingerprint) == cid:
+                del self._by_print[(<Rendered>kept).fingerprint]
+                for other, other_tree in self._ctrees.items():  # another holder of that template, if any
+                    if (<Rendered>other_tree).fingerprint == (<Rendered>kept).fingerprint:
+                        self._by_print[(<Rendered>kept).fingerprint] = other
+                        break
+            for key in [k for k in self._stream_refs if type(k) is tuple and (<tuple>k)[0] == cid]:
+                del self._stream_refs[key]
+
+    @property
+    def component_count(self) -> int:
+        """How many components the client holds (for tests and leak checks)."""
+        return len(self._ctrees)
+
+    def diff(self, tree, title=None, events=None, components=None) -> dict:
         """The minimal diff from the previous tree to ``tree``; ``{}`` when nothing changed."""
         if type(tree) is not Rendered:
             raise _bad_dynamic(tree, "the tree")
@@ -134,6 +191,7 @@ cdef class Differ:
         cdef Py_ssize_t before = self._streams
         if self._replaced:
             self._replaced.clear()  # what a walk that raised left: ids of objects maybe gone
+        self._cid = 0
         if prev.fingerprint != new.fingerprint:
             out = self._full_node(new, True)
         else:
@@ -141,7 +199,79 @@ cdef class Differ:
             if out is None:
                 out = {}
         self._prev = tree if self._streams == before else self._kept_tree(tree)
+        if components:
+            self._add_components(out, components)
         _add_top(out, title, events)
+        return out
+
+    # --- components ("c") ------------------------------------------------------------------------
+
+    cdef void _add_components(self, dict out, object components) except *:
+        """Each rendered component's wire value under ``out["c"]`` (left out when unchanged).
+
+        Every value is computed against what the client holds *before* this diff (a ``-cid``
+        reference reads the client's old tree of that cid), and only then is the kept state
+        updated, so the order of ``components`` does not matter."""
+        cdef dict c = {}
+        cdef dict fresh = {}  # root fingerprint -> cid sent with full statics in this diff
+        cdef list kept = []
+        cdef long long cid
+        cdef Rendered tree, prev
+        cdef Py_ssize_t before
+        cdef object value, source
+        for key, node in components.items():
+            cid = key
+            if type(node) is not Rendered:
+                raise _bad_dynamic(node, f"the tree of component {cid}")
+            tree = <Rendered>node
+            self._cid = cid
+            before = self._streams
+            found = self._ctrees.get(cid)
+            if found is not None and (<Rendered>found).fingerprint == tree.fingerprint:
+                value = self._diff_node(<Rendered>found, tree)
+            else:
+                source = fresh.get(tree.fingerprint)
+                if source is not None:  # borrow from a component sent whole in this diff
+                    value = self._shared_node(<Rendered>components[source], tree)
+                    value[_S] = source
+                    value[_R] = 1
+                else:
+                    source = self._by_print.get(tree.fingerprint)
+                    if source is not None and source != cid:  # borrow from one the client holds
+                        value = self._shared_node(<Rendered>self._ctrees[source], tree)
+                        value[_S] = -<long long>source
+                        value[_R] = 1
+                    else:
+                        value = self._full_node(tree)
+                        value[_R] = 1  # a component's root is always stamped (the registry checked it has one)
+                        fresh[tree.fingerprint] = cid
+            kept.append((cid, tree if self._streams == before else self._kept_tree(tree)))
+            if value is not None:
+                c[_key(cid)] = value
+        self._cid = 0
+        for cid, node in kept:
+            self._ctrees[cid] = node
+            if (<Rendered>node).fingerprint not in self._by_print:
+                self._by_print[(<Rendered>node).fingerprint] = cid
+        if c:
+            out[_C] = c
+
+    cdef dict _shared_node(self, Rendered source, Rendered new):
+        """``new`` complete, as a merge onto ``source`` (same fingerprint): every dynamic is sent,
+        a nested node that has the same fingerprint in ``source`` without its statics."""
+        cdef list src = source.dynamics, dyn = new.dynamics
+        cdef Py_ssize_t i, n = len(dyn)
+        cdef dict out = {}
+        cdef object d, s
+        if len(src) != n:
+            raise TypeError(f"two renders of the same fingerprint have {len(src)} and {n} dynamics")
+        for i in range(n):
+            d = dyn[i]
+            s = src[i]
+            if type(d) is Rendered and type(s) is Rendered and (<Rendered>s).fingerprint == (<Rendered>d).fingerprint:
+                out[_key(i)] = self._shared_node(<Rendered>s, <Rendered>d)
+            else:
+                out[_key(i)] = self._full_dyn(d, i)
         return out
 
     # --- the kept tree (only when the tree has streams) ---------------------------------------
@@ -231,6 +361,8 @@ cdef class Differ:
             return self._full_node(<Rendered>d)
         if t is Comprehension:
             return self._full_comp(<Comprehension>d)
+        if t is ComponentRef:
+            return (<ComponentRef>d).cid
         raise _bad_dynamic(d, f"dynamic {i}")
 
     cdef dict _full_entry(self, object entry, Py_ssize_t width):
@@ -275,6 +407,10 @@ cdef class Differ:
             if type(old) is Comprehension and (<Comprehension>old).fingerprint == (<Comprehension>new).fingerprint:
                 return self._diff_comp(<Comprehension>old, <Comprehension>new)
             return self._full_comp(<Comprehension>new)
+        if t is ComponentRef:
+            if type(old) is ComponentRef and (<ComponentRef>old).cid == (<ComponentRef>new).cid:
+                return None  # the same component: its changes travel under "c"
+            return (<ComponentRef>new).cid
         raise _bad_dynamic(new, f"dynamic {i}")
 
     cdef object _diff_list(self, list old, list new):
@@ -402,9 +538,13 @@ cdef class Differ:
 
     cdef list _stream(self, ops):
         """``[ref, [[dom_id, at, limit, update_only], …], [deleted ids]]`` (+ ``true`` on reset)."""
-        ref = self._stream_refs.get(ops.name)
+        key = ops.name if self._cid == 0 else (self._cid, ops.name)
+        ref = self._stream_refs.get(key)
         if ref is None:
-            ref = self._stream_refs[ops.name] = _key(len(self._stream_refs))
+            # Unique per view: a view's streams are "0", "1", …; a component's "<cid>-<n>".
+            ref = _key(self._refs_made) if self._cid == 0 else f"{self._cid}-{self._refs_made}"
+            self._refs_made += 1
+            self._stream_refs[key] = ref
         inserts = [[dom_id, at, limit, bool(update_only)] for dom_id, at, limit, update_only in ops.inserts]
         out = [ref, inserts, list(ops.deletes)]
         if ops.reset:

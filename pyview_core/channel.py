@@ -29,6 +29,9 @@ import orjson
 from starlette.exceptions import HTTPException
 
 from .binding import ParamError, plan_for
+from .component_globals import bind as bind_components
+from .component_globals import unbind as unbind_components
+from .component_registry import ComponentRegistry, Entry
 from .diff import Differ
 from .error_page import short_error
 from .auth import run_on_mount
@@ -42,7 +45,7 @@ from .live_view import LiveView, UnknownEvent, bind_handle_params, invoke, url_p
 from .mailbox import Mailbox, MailboxClosed
 from .routing import LiveRoute, parse_live_url
 from .runtime import Runtime
-from .stream import render_rounds
+from .stream import StreamRounds
 from .uploads import Presign, ProgressCallback, UploadConfig, UploadConstraints
 from .tasks import TaskOwner
 from .upload_host import ViewUploads
@@ -55,9 +58,10 @@ _MAX_PATCH_CHAIN = 8  # handle_params may push_patch again; stop runaway loops
 # Mailbox message kinds: (EVENT, ref, payload), (PATCH, ref, payload), (INFO, InfoEvent),
 # (CIDS_WILL_DESTROY, ref, payload), (CIDS_DESTROYED, ref, payload), (ALLOW_UPLOAD, ref, payload),
 # (PROGRESS, ref, payload); for an lvu: topic, (UPLOAD_JOIN, ref, (topic, join_ref, token)),
-# (UPLOAD_CHUNK, ref, (topic, join_ref, bytes)), (UPLOAD_LEAVE, ref, (topic, join_ref)), (UPLOAD_TIMEOUT, topic).
+# (UPLOAD_CHUNK, ref, (topic, join_ref, bytes)), (UPLOAD_LEAVE, ref, (topic, join_ref)), (UPLOAD_TIMEOUT, topic);
+# (COMPONENT_UPDATE, (cls, id, assigns)) for a send_update from outside the actor (a job).
 EVENT, PATCH, INFO, CIDS_WILL_DESTROY, CIDS_DESTROYED, ALLOW_UPLOAD, PROGRESS = range(7)
-UPLOAD_JOIN, UPLOAD_CHUNK, UPLOAD_LEAVE, UPLOAD_TIMEOUT = range(7, 11)
+UPLOAD_JOIN, UPLOAD_CHUNK, UPLOAD_LEAVE, UPLOAD_TIMEOUT, COMPONENT_UPDATE = range(7, 12)
 
 Push = Callable[[list], None]
 
@@ -94,6 +98,9 @@ class LiveChannel:
         self.socket: ConnectedLiveViewSocket = ConnectedLiveViewSocket(self)
         self.differ = Differ()
         self.task: Optional[asyncio.Task[None]] = None
+        self.components = ComponentRegistry(
+            self.socket, self.view_name, runtime.templates, post_update=self._post_update, owner=lambda: self.task,
+        )
         self._push = push
         self._forget = forget
         self._join_ref: Any = None  # the ref of the join while it is not answered yet
@@ -210,11 +217,17 @@ class LiveChannel:
                 ended = False
             elif kind == UPLOAD_TIMEOUT:
                 ended = await self._settle(None) if self.uploads.timed_out(message[1]) else False
+            elif kind == COMPONENT_UPDATE:
+                cls, id, assigns = message[1]
+                ended = await self._settle(None, only_components=True) if self.components.queue_update(cls, id, assigns) else False
             elif kind == CIDS_WILL_DESTROY:
+                self.components.mark_for_destroy(_cids(message[2]))
                 self._reply(message[1], {})
                 ended = False
-            else:  # CIDS_DESTROYED: no components yet, so nothing of ours to delete
-                self._reply(message[1], {"cids": []})
+            else:  # CIDS_DESTROYED: delete what is still marked; the client prunes what we name
+                gone = self.components.destroy(_cids(message[2]))
+                self.differ.forget(gone)
+                self._reply(message[1], {"cids": gone})
                 ended = False
             if ended:
                 return
@@ -300,6 +313,14 @@ class LiveChannel:
     def start_job(self, job: Coroutine[Any, Any, Any]) -> "asyncio.Task[Any]":
         return self.jobs.start(self._guarded(job))
 
+    def send_update(self, cls: type, id: Any, assigns: dict[str, Any]) -> None:
+        self.components.send_update(cls, id, assigns)
+
+    def _post_update(self, cls: type, id: Any, assigns: dict[str, Any]) -> None:
+        """A ``send_update`` from a job: queued like a message (a full mailbox fails the view)."""
+        if not self.mailbox.offer((COMPONENT_UPDATE, (cls, id, assigns))):
+            self._overflowed("send_update from a job outpaces the view")
+
     def allow_upload(
         self, name: str, constraints: UploadConstraints, auto_upload: bool,
         progress: Optional[ProgressCallback], external: Optional[Presign],
@@ -384,7 +405,7 @@ class LiveChannel:
             key, body = self._navigation_message(socket.navigation, socket.flash)  # all of it: none was shown here
             self._answer_join({key: body}, "error")
             return False
-        rendered, later = self._render_diffs(join=True)
+        rendered, later = await self._render_diffs(join=True)
         response: dict[str, Any] = {"rendered": rendered, "liveview_version": LIVEVIEW_VERSION}
         if patched is not None:
             response["live_patch"] = {"to": patched.to, "kind": patched.history}
@@ -419,13 +440,27 @@ class LiveChannel:
             except ValueError as exc:
                 self._refuse(ref, name, f"event {name!r}: uploads: {exc}", "payload")
                 return False
-        handler_and_plan = self._event_handler(name)
+        target: Optional[Entry] = None
+        if "cid" in payload:  # phx-target names a live component
+            target = self.components.entry(payload["cid"])
+            if target is None:
+                self._refuse(
+                    ref, name, f"event {name!r} targets component {payload['cid']!r}, which {self.view_name} does not "
+                    "have (removed from the page, or never rendered)", "target",
+                )
+                return False
+            handler_and_plan = _component_handler(target, name)
+            owner = target.name
+        else:
+            handler_and_plan = self._event_handler(name)
+            owner = self.view_name
         if handler_and_plan is None:
-            self._refuse(ref, name, f"{self.view_name} has no handler for event {name!r}", "unknown")
+            self._refuse(ref, name, f"{owner} has no handler for event {name!r}", "unknown")
             return False
         handler, plan = handler_and_plan
+        socket: Any = self.socket if target is None else target.socket
         try:
-            args, kwargs = plan.arguments({"socket": self.socket, "event": name, "payload": values}, values)
+            args, kwargs = plan.arguments({"socket": socket, "event": name, "payload": values}, values)
         except ParamError as exc:  # the payload does not fit the handler's parameters: the client's fault
             self._refuse(ref, name, f"event {name!r}: {exc}", "params")
             return False
@@ -434,7 +469,12 @@ class LiveChannel:
         except UnknownEvent as exc:  # a catch-all handle_event saying "not mine"
             self._refuse(ref, name, str(exc), "unknown")
             return False
-        return await self._settle(ref, None if result is None else self._hook_reply(name, result))
+        reply = None if result is None else self._hook_reply(name, result)
+        if target is None:
+            return await self._settle(ref, reply)
+        self.components.dirty(target.cid)
+        # Only the component re-renders, unless what it did shows on the view (a flash).
+        return await self._settle(ref, reply, only_components=not self.socket.flash.changed)
 
     def _hook_reply(self, event: str, result: Any) -> Optional[dict]:
         """A handler's returned dict: the reply a hook's ``pushEvent(..., reply => ...)`` receives."""
@@ -479,7 +519,7 @@ class LiveChannel:
         except ValueError as exc:
             self._refuse(ref, "allow_upload", str(exc), "upload")
             return False
-        diff, later = self._render_diffs(join=False)
+        diff, later = await self._render_diffs(join=False)
         if diff:
             response["diff"] = diff
         self._reply(ref, response)
@@ -510,11 +550,12 @@ class LiveChannel:
 
     # --- after a handler ------------------------------------------------------------------------
 
-    async def _settle(self, ref: Any, reply: Optional[dict] = None) -> bool:
+    async def _settle(self, ref: Any, reply: Optional[dict] = None, only_components: bool = False) -> bool:
         """Navigation, render, diff; answer ``ref`` (a client push) or push. True when the view ended.
 
         ``reply`` (a handler's returned dict) goes in the answer's diff as ``r``, which resolves the
-        hook's ``pushEvent`` promise."""
+        hook's ``pushEvent`` promise. ``only_components``: the handler changed components only (it
+        was theirs, or a ``send_update``): the view does not re-render."""
         socket = self.socket
         try:
             last = await self._follow_patches() if socket.navigation is not None else None
@@ -538,7 +579,7 @@ class LiveChannel:
         templates, view_class = self.runtime.templates, self.route.view
         if not templates.is_current(view_class):
             await templates.ready(view_class)  # development: picks up an edited template
-        diff, later = self._render_diffs(join=False)
+        diff, later = await self._render_diffs(join=False, only_components=only_components and last is None)
         if ref is not None:
             response: dict[str, Any] = {} if last is None else {"live_patch": {"to": last.to, "kind": last.history}}
             if reply is not None:
@@ -600,10 +641,14 @@ class LiveChannel:
             body["flash"] = token
         return ("redirect" if nav.kind == "redirect" else "live_redirect"), body
 
-    def _render_diffs(self, join: bool) -> tuple[dict, list[dict]]:
+    async def _render_diffs(self, join: bool, only_components: bool = False) -> tuple[dict, list[dict]]:
         """Render and diff (``join``: the full tree), with a changed title and pending client
-        events on top; then the diffs of stream operations that need consecutive ones."""
-        socket, differ = self.socket, self.differ
+        events on top; then the diffs of stream operations that need consecutive ones.
+
+        The view renders, then the live components it placed (and any ``send_update``-d) are
+        mounted, updated and rendered; ``only_components`` renders just the components that
+        changed, for a diff of ``"c"`` alone."""
+        socket, differ, registry = self.socket, self.differ, self.components
         title = socket.live_title
         if title is not None and title != self._sent_title:
             self._sent_title = title
@@ -614,17 +659,51 @@ class LiveChannel:
             socket.pending_events = []
         flash = socket.flash
         bound = bind_flash(flash)
+        placing = bind_components(registry)
+        rounds = StreamRounds()
         try:
-            trees = render_rounds(self._render, socket.context)
-            first = (differ.join if join else differ.diff)(next(trees), title, events or None)
-            later = [extra for extra in map(differ.diff, trees) if extra]
+            with rounds.capture():
+                registry.begin_pass()
+                tree = None if only_components else self._render()
+                components = await registry.settle()
+            if tree is None:
+                first = differ.diff_components(components, title, events or None)
+            else:
+                first = (differ.join if join else differ.diff)(tree, title, events or None, components)
+            later = []
+            while rounds.sent(self._contexts(tree is not None, components)):  # streams that need another diff
+                with rounds.capture():
+                    tree, components = registry.render_fresh(None if tree is None else self._render, tuple(components))
+                extra = differ.diff_components(components) if tree is None else differ.diff(tree, components=components)
+                if extra:
+                    later.append(extra)
         finally:
+            unbind_components(placing)
             unbind_flash(bound)
         if flash.changed:  # shown now: a later navigation carries only what is put after this
             if not flash.read:
                 self.runtime.warn_unshown_flash(self.view_name)
             flash.changed = {}
         return first, later
+
+    def _contexts(self, view: bool, components: dict[int, Any]) -> list[Any]:
+        """The states a render pass showed: the view's (if it rendered) and its components'."""
+        contexts = [self.socket.context] if view else []
+        for cid in components:
+            entry = self.components.entry(cid)
+            if entry is not None:
+                contexts.append(entry.socket.context)
+        return contexts
+
+    def fresh_tree(self) -> Any:
+        """The view and its components rendered from their current state (the test client compares
+        it with what the client holds); call it only while the view is idle."""
+        placing = bind_components(self.components)
+        try:
+            tree, _ = self.components.render_fresh(self._render)
+        finally:
+            unbind_components(placing)
+        return tree
 
     def _event_handler(self, name: str) -> Optional[tuple[Any, Any]]:
         """The bound handler of client event ``name`` and its call plan, or None.
@@ -649,6 +728,33 @@ class LiveChannel:
                 found = handlers[None] = (handler, plan_for(handler))
             return found
         return None
+
+
+def _component_handler(entry: Entry, name: str) -> Optional[tuple[Any, Any]]:
+    """A live component's handler of event ``name`` and its call plan (cached on the entry)."""
+    handlers = entry.handlers
+    found = handlers.get(name)
+    if found is not None:
+        return found
+    cls = entry.cls
+    method = cls.event_method(name)  # type: ignore[attr-defined]
+    if method is not None:
+        handler = getattr(entry.component, method)
+        found = handlers[name] = (handler, plan_for(handler))
+        return found
+    if cls.handles_events():  # type: ignore[attr-defined]
+        found = handlers.get(None)
+        if found is None:
+            handler = entry.component.handle_event  # type: ignore[union-attr]
+            found = handlers[None] = (handler, plan_for(handler))
+        return found
+    return None
+
+
+def _cids(payload: Any) -> list[Any]:
+    """The ``cids`` of a ``cids_will_destroy`` / ``cids_destroyed`` payload (junk gives none)."""
+    cids = payload.get("cids") if isinstance(payload, dict) else None
+    return cids if isinstance(cids, list) else []
 
 
 def _event_values(payload: dict) -> dict[str, Any]:

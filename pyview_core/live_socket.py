@@ -135,6 +135,8 @@ class ViewHost(Protocol):
 
     def cancel_upload(self, name: str, ref: str) -> bool: ...
 
+    def send_update(self, cls: type, id: Any, assigns: dict[str, Any]) -> None: ...
+
 
 class ConnectedLiveViewSocket(_SocketBase, Generic[T]):
     """The socket of a joined view: state, title, pub/sub, timers, jobs, navigation and client events."""
@@ -230,6 +232,14 @@ class ConnectedLiveViewSocket(_SocketBase, Generic[T]):
     def cancel_upload(self, name: str, ref: str) -> bool:
         """Cancel entry ``ref`` of upload ``name`` (its bytes are deleted); False if there is none."""
         return self._host.cancel_upload(name, ref)
+
+    # --- live components ---------------------------------------------------------------------
+
+    def send_update(self, cls: type, id: Any, **assigns: Any) -> None:
+        """Give live component ``(cls, id)`` new assigns: its ``update`` runs, then it re-renders
+        (with this handler's render; from a job, as a message of its own). An unknown component
+        is logged and ignored (it may have just been removed from the page)."""
+        self._host.send_update(cls, id, assigns)
 
     # --- navigation and client events ---------------------------------------------------------
 

@@ -25,6 +25,7 @@ from pyview_templates import Environment, FileSystemLoader, Template
 from pyview_templates.tree import Rendered
 
 from .binding import plan_for
+from .component_globals import live_component_global, myself_global, share_component_names
 from .events import InfoEvent, event_names
 from .flash import flash_global
 
@@ -50,8 +51,12 @@ def environment_for(folder: Path) -> Environment:
         with _environments_lock:
             env = _environments.get(folder)
             if env is None:
-                # ``flash``: the rendering view's messages (see pyview_core.flash for why a global).
-                env = _environments[folder] = Environment(loader=FileSystemLoader(str(folder)), globals={"flash": flash_global})
+                # ``flash``: the rendering view's messages (see pyview_core.flash for why a global);
+                # ``live_component`` and ``myself``: see pyview_core.component_globals.
+                env = _environments[folder] = Environment(loader=FileSystemLoader(str(folder)), globals={
+                    "flash": flash_global, "live_component": live_component_global, "myself": myself_global,
+                })
+                share_component_names(env.globals)  # every LiveComponent class by its name
     return env
 
 
@@ -69,7 +74,7 @@ def load_template(cls: type) -> Template:
 
 def renders_itself(cls: type) -> bool:
     """Whether ``cls`` overrides ``render`` (so it may not need a template file at all)."""
-    return getattr(cls, "render", None) is not LiveView.render
+    return getattr(cls, "render", None) is not Templated.render
 
 
 def has_template_file(cls: type) -> bool:
@@ -80,16 +85,15 @@ def has_template_file(cls: type) -> bool:
         return False
 
 
-class LiveView(Generic[T]):
-    """Subclass this: ``mount``, ``handle_params``, ``handle_event``/``@event``, ``handle_info``, ``disconnect``.
+class Templated:
+    """What views and live components share: a compiled template, and ``@event`` handlers.
 
-    Every hook is optional. ``handle_params`` and ``handle_event`` get typed injection: parameters
-    are filled by name from the URL or the event payload and converted to their annotations.
+    The template is ``template_name`` (relative to the class's module folder) or the class's
+    default file; ``render(context)`` gives the tree. Event handlers (``@event`` methods and the
+    catch-all ``handle_event``) are indexed and their annotations checked when the class is made.
     """
 
     template_name: ClassVar[Optional[str]] = None
-    # Run before mount on the dead render and on every join (see pyview_core.auth).
-    on_mount: ClassVar[Sequence[Callable[..., Any]]] = ()
     _event_methods: ClassVar[dict[str, str]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -113,27 +117,20 @@ class LiveView(Generic[T]):
             if handler and callable(func):
                 check_annotations(func, f"{cls.__qualname__}.{attr}", namespace)
 
-    async def mount(self, socket: Any, session: dict[str, Any]) -> None:
-        """Initialise ``socket.context``; runs on the HTTP render and again when the socket joins."""
-
-    async def handle_params(self, *args: Any, **kwargs: Any) -> None:
-        """React to the URL: after mount, and on every patch within this view."""
-
     async def handle_event(self, *args: Any, **kwargs: Any) -> None:
         """Handle a client event that no ``@event`` method claims."""
         raise UnknownEvent(f"{type(self).__name__} has no handler for this event")
 
-    async def handle_info(self, event: InfoEvent, socket: Any) -> None:
-        """Handle a scheduled event or a pub/sub message."""
-
-    async def disconnect(self, socket: Any) -> None:
-        """Called after the socket closed and its timers and subscriptions were released."""
-
     # --- rendering ----------------------------------------------------------------------------
 
     @classmethod
+    def default_template_file(cls, module_stem: str) -> str:
+        """The template file name when ``template_name`` is not set."""
+        return module_stem + ".html"
+
+    @classmethod
     def template_path(cls) -> Path:
-        """Where this view's template lives (``<module>.html`` next to the view's module by default)."""
+        """Where this class's template lives (``default_template_file`` next to its module by default)."""
         return _template_path(cls)
 
     @classmethod
@@ -162,7 +159,31 @@ class LiveView(Generic[T]):
     @classmethod
     def handles_events(cls) -> bool:
         """Whether the class overrides ``handle_event`` (the catch-all handler)."""
-        return cls.handle_event is not LiveView.handle_event
+        return cls.handle_event is not Templated.handle_event
+
+
+class LiveView(Templated, Generic[T]):
+    """Subclass this: ``mount``, ``handle_params``, ``handle_event``/``@event``, ``handle_info``, ``disconnect``.
+
+    Every hook is optional. ``handle_params`` and ``handle_event`` get typed injection: parameters
+    are filled by name from the URL or the event payload and converted to their annotations.
+    Its template is ``<module>.html`` beside the module unless ``template_name`` says otherwise.
+    """
+
+    # Run before mount on the dead render and on every join (see pyview_core.auth).
+    on_mount: ClassVar[Sequence[Callable[..., Any]]] = ()
+
+    async def mount(self, socket: Any, session: dict[str, Any]) -> None:
+        """Initialise ``socket.context``; runs on the HTTP render and again when the socket joins."""
+
+    async def handle_params(self, *args: Any, **kwargs: Any) -> None:
+        """React to the URL: after mount, and on every patch within this view."""
+
+    async def handle_info(self, event: InfoEvent, socket: Any) -> None:
+        """Handle a scheduled event or a pub/sub message."""
+
+    async def disconnect(self, socket: Any) -> None:
+        """Called after the socket closed and its timers and subscriptions were released."""
 
 
 @lru_cache(maxsize=None)
@@ -174,7 +195,7 @@ def _template_path(cls: type) -> Path:
             "to an absolute path or override render()"
         )
     folder = Path(module_file).resolve().parent
-    return folder / (cls.template_name or Path(module_file).stem + ".html")
+    return folder / (cls.template_name or cls.default_template_file(Path(module_file).stem))
 
 
 class UnknownEvent(LookupError):

@@ -23,6 +23,9 @@ from pyview_templates import Template, TemplateNotFound, TemplateSyntaxError
 from pyview_templates.tree import join
 
 from .binding import ParamError
+from .component_globals import bind as bind_components
+from .component_globals import unbind as unbind_components
+from .component_registry import ComponentRegistry
 from .error_page import error_page_html, production_error_html, short_error
 from .live_socket import UnconnectedSocket, Visitor
 from .auth import run_on_mount
@@ -184,15 +187,17 @@ async def _render_page(runtime: Runtime, config: PageConfig, request: Request, r
         except ParamError as exc:  # the URL does not fit handle_params; a ParamError from the handler's own code is a crash
             return _consume_flash(PlainTextResponse(f"Bad request: {exc}", status_code=400), flash_cookie)
         await invoke(handler, args, kwargs)
-    if socket.navigation is not None:
+    content: Optional[Markup] = None
+    if socket.navigation is None:
+        content = await _render_content(runtime, view, socket, route.view.__name__)
+    if socket.navigation is not None:  # from a hook, mount, handle_params or a live component
         redirect = RedirectResponse(socket.navigation.to, status_code=302)
         token = flash_tokens.sign(socket.flash)  # everything not shown yet goes to the next page
         if token is not None:
             redirect.set_cookie(FLASH_COOKIE, token, max_age=FLASH_MAX_AGE, path="/", samesite="lax")
             return redirect
         return _consume_flash(redirect, flash_cookie)
-    with rendering(socket.flash):
-        content = Markup(join(view.render(socket.context)))
+    assert content is not None
     if socket.flash and not socket.flash.read:
         runtime.warn_unshown_flash(route.view.__name__)
     view_id = new_view_id()
@@ -213,6 +218,19 @@ async def _render_page(runtime: Runtime, config: PageConfig, request: Request, r
         head=Markup(config.head_html),
     )
     return _consume_flash(HTMLResponse(config.root_layout(page)), flash_cookie)
+
+
+async def _render_content(runtime: Runtime, view: Any, socket: UnconnectedSocket, view_name: str) -> Markup:
+    """The view's HTML, with the live components it places mounted, updated and rendered."""
+    components = ComponentRegistry(socket, view_name, runtime.templates)
+    placing = bind_components(components)
+    try:
+        with rendering(socket.flash):
+            tree = view.render(socket.context)
+            await components.settle()
+            return Markup(join(tree))
+    finally:
+        unbind_components(placing)
 
 
 def _consume_flash(response: Response, flash_cookie: Optional[str]) -> Response:

@@ -19,6 +19,7 @@ each segment becomes its own, consecutive diff. See ``_Segment`` for the rules.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
@@ -298,6 +299,53 @@ def _top_level(context: Any) -> Iterable[Any]:
     return ()
 
 
+class StreamRounds:
+    """The stream bookkeeping of one handler's renders, for a renderer that is not one callable
+    (the channel renders a view and then its live components, with awaits in between).
+
+    ``with rounds.capture():`` around everything one round renders; then, once that round's trees
+    have been diffed, ``rounds.sent(contexts)`` forgets what they showed (and drops the streams of
+    ``contexts`` that were not rendered) and says whether another round is needed. A round that
+    raises before ``sent`` forgets nothing.
+    """
+
+    __slots__ = ("_rendered",)
+
+    def __init__(self) -> None:
+        self._rendered: dict[int, tuple[Stream, Optional[_Segment]]] = {}
+
+    @contextlib.contextmanager
+    def capture(self) -> Iterator[None]:
+        self._rendered = {}
+        token = _RENDERING.set(self._rendered)
+        try:
+            yield
+        finally:
+            _RENDERING.reset(token)
+
+    def sent(self, contexts: Iterable[Any]) -> bool:
+        """The round's trees were diffed: drop what they showed; True if a stream has more to send."""
+        rendered = self._rendered
+        more = False
+        for stream, segment in rendered.values():
+            segments = stream._segments
+            if segment is not None and segments and segments[0] is segment:
+                del segments[0]  # sent (unless a reset has replaced it meanwhile)
+            if segments:
+                more = True
+        for context in contexts:
+            for value in _top_level(context):
+                if isinstance(value, Stream) and value._segments and id(value) not in rendered:
+                    value._segments = []  # not rendered: dropped, as Phoenix prunes
+        return more
+
+    def unsent(self) -> None:
+        """The round's trees were not diffed after all: nothing they showed counts as sent."""
+        for _, segment in self._rendered.values():
+            if segment is not None:
+                segment.sealed = False
+
+
 def render_rounds(render: Callable[[], Any], context: Any) -> Iterator[Any]:
     """The trees the channel must diff, in order, for one handler's changes.
 
@@ -310,29 +358,14 @@ def render_rounds(render: Callable[[], Any], context: Any) -> Iterator[Any]:
     A render that raises, or a diff that raises (the caller never resumes), forgets nothing, and
     neither does a render outside this function (``Template.tree`` for a log or a test).
     """
+    rounds = StreamRounds()
     while True:
-        rendered: dict[int, tuple[Stream, Optional[_Segment]]] = {}
-        token = _RENDERING.set(rendered)
-        try:
+        with rounds.capture():
             tree = render()
-        finally:
-            _RENDERING.reset(token)
         try:
             yield tree
         except GeneratorExit:  # never resumed: the tree was not diffed, so nothing was sent
-            for _, segment in rendered.values():
-                if segment is not None:
-                    segment.sealed = False
+            rounds.unsent()
             raise
-        more = False
-        for stream, segment in rendered.values():
-            segments = stream._segments
-            if segment is not None and segments and segments[0] is segment:
-                del segments[0]  # sent (unless a reset has replaced it meanwhile)
-            if segments:
-                more = True
-        for value in _top_level(context):
-            if isinstance(value, Stream) and value._segments and id(value) not in rendered:
-                value._segments = []  # not rendered: dropped, as Phoenix prunes
-        if not more:
+        if not rounds.sent((context,)):
             return

@@ -7,6 +7,6 @@ cimports from their ``.pxd`` files). Generated template modules reach them throu
 
 from ._escape import escape, to_html
 from ._lookup import attr_html, getattr_, getitem_, resolve
-from ._tree import Comprehension, Rendered, join
+from ._tree import ComponentRef, Comprehension, Rendered, join
 
-__all__ = ["Comprehension", "Rendered", "attr_html", "escape", "getattr_", "getitem_", "join", "resolve", "to_html"]
+__all__ = ["ComponentRef", "Comprehension", "Rendered", "attr_html", "escape", "getattr_", "getitem_", "join", "resolve", "to_html"]

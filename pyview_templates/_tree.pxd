@@ -31,5 +31,16 @@ cdef class Comprehension:
     cdef readonly object stream
 
 
+@cython.final
+cdef class ComponentRef:
+    # Where a live component sits in its parent's tree. The diff core sends the int cid there
+    # and the component's own tree in the diff's "c" map; join() inlines ``tree``.
+    cdef readonly long long cid
+    # The component's Rendered tree, set once the component has rendered (None before).
+    cdef public object tree
+    # The component's class name, for error messages.
+    cdef readonly str name
+
+
 # C-level entry point, so Cython callers skip the Python call protocol.
 cpdef str join(object tree)

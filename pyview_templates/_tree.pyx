@@ -118,6 +118,49 @@ cdef class Comprehension:
         )
 
 
+@cython.freelist(64)
+@cython.final
+cdef class ComponentRef:
+    """A live component's place in its parent's tree: its cid, and its tree once rendered.
+
+    The template runtime only carries it (``live_component(...)`` in ``pyview_core`` makes it);
+    the diff core sends the cid in its place and the component's tree under ``"c"``.
+    """
+
+    def __cinit__(self, long long cid, object tree=None, str name=""):
+        if cid <= 0:
+            raise ValueError(f"a component id (cid) must be a positive int, got {cid}")
+        self.cid = cid
+        self.tree = tree
+        self.name = name
+
+    def __repr__(self):
+        return f"ComponentRef({self.cid}, {self.name!r})"
+
+    def __eq__(self, other):
+        if type(other) is not ComponentRef:
+            return NotImplemented
+        cdef ComponentRef o = <ComponentRef>other
+        return self.cid == o.cid and self.tree == o.tree
+
+    __hash__ = None
+
+    def __html__(self):
+        if type(self.tree) is not Rendered:
+            raise TypeError(_unrendered(self))
+        return join(self.tree)
+
+    def __reduce__(self):
+        return (ComponentRef, (self.cid, self.tree, self.name))
+
+
+def _unrendered(ComponentRef ref):
+    return (
+        f"live component {ref.name or '?'} (cid {ref.cid}) has no rendered tree: a component is "
+        "rendered by the view that placed it (print `{{ live_component(...) }}` directly)"
+    )
+
+
 # --------------------------------------------------------------------------
 # join
 #
@@ -167,6 +210,10 @@ cdef inline int _measure_dynamic(PyObject* d, _Measure* m, int depth) except -1:
         return _measure_rendered(<Rendered>d, m, depth + 1)
     if t == <PyTypeObject*>Comprehension:
         return _measure_comprehension(<Comprehension>d, m, depth + 1)
+    if t == <PyTypeObject*>ComponentRef:
+        if type((<ComponentRef>d).tree) is not Rendered:
+            return 1
+        return _measure_rendered(<Rendered>(<ComponentRef>d).tree, m, depth + 1)
     if p_UnicodeCheck(d):
         return _measure_str(d, m)
     return 1
@@ -281,6 +328,8 @@ cdef inline void _write_dynamic(_Writer* w, PyObject* d) noexcept:
         _write_rendered(w, <Rendered>d)
     elif t == <PyTypeObject*>Comprehension:
         _write_comprehension(w, <Comprehension>d)
+    elif t == <PyTypeObject*>ComponentRef:
+        _write_rendered(w, <Rendered>(<ComponentRef>d).tree)
     else:  # validated as a str by the measuring pass
         _write_str(w, d)
 
@@ -311,7 +360,7 @@ cdef void _write_comprehension(_Writer* w, Comprehension c) noexcept:
         _write_str(w, p_tuple_item(statics, n_dyn))
 
 
-_DYNAMIC_KINDS = "str/Rendered/Comprehension"
+_DYNAMIC_KINDS = "str/Rendered/Comprehension/ComponentRef"
 
 
 def _check_statics(statics, str node_kind, str where):
@@ -324,8 +373,13 @@ def _check_statics(statics, str node_kind, str where):
 
 def _check_dynamic(d, str what, str where, str path, int depth):
     """One dynamic of a node: of a kind the diff core knows, and itself well formed (at ``path``)."""
-    if not isinstance(d, (str, Rendered, Comprehension)):
+    if not isinstance(d, (str, Rendered, Comprehension, ComponentRef)):
         raise TypeError(f"{what} is {type(d).__name__}, expected {_DYNAMIC_KINDS}; the node is at {where}")
+    if type(d) is ComponentRef:
+        if type((<ComponentRef>d).tree) is not Rendered:
+            raise TypeError(f"{_unrendered(d)}; the node is at {path}")
+        _diagnose((<ComponentRef>d).tree, f"{path}.tree", depth + 1)
+        return
     _diagnose(d, path, depth + 1)
 
 

@@ -143,7 +143,9 @@ class ExpressionCompiler:
             ref = self.ref(func.name, frame)
             if isinstance(ref.static, MacroSig):
                 return ref.py, ref.static, True
-            return self.name(func.name, frame), None, ref.binding is not None and ref.binding.may_call_node
+            # A name looked up at run time (a global such as ``live_component``, a context value)
+            # may give a node: ``call_`` decides when it runs.
+            return self.name(func.name, frame), None, ref.binding is None or ref.binding.may_call_node
         if isinstance(func, n.Getattr) and isinstance(func.obj, n.Name) and not self.is_loop_attr(func, frame):
             ref = self.ref(func.obj.name, frame)
             if isinstance(ref.static, Library):

@@ -10,7 +10,7 @@ import hashlib
 import re
 
 #: Bumped whenever generated code changes shape; cached modules of another version are recompiled.
-COMPILER_VERSION = 8
+COMPILER_VERSION = 9
 
 _NEWLINES = re.compile(r"\r\n|\r|\n")
 

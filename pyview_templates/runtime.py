@@ -16,7 +16,7 @@ from markupsafe import Markup
 from markupsafe import escape as markup_escape
 
 from .roots import register as register_roots
-from .tree import Comprehension, Rendered, join
+from .tree import ComponentRef, Comprehension, Rendered, join
 from .undefined import Undefined, UndefinedError
 
 try:
@@ -373,10 +373,14 @@ def caller_body(arguments: tuple[str, ...], slots: dict[str, Any] | None = None,
 
 
 def call_(func: Any, *args: Any, **kwargs: Any) -> Any:
-    """``{{ f(…) }}`` where ``f`` may hold a macro: a macro's call is a node, anything else its HTML."""
+    """``{{ f(…) }}`` where ``f`` may hold a macro: a macro's call is a node, a live component's
+    reference (``live_component(…)``) stays one, anything else gives its HTML."""
     if isinstance(func, Macro):
         return func.tree(*args, **kwargs)
-    return to_html(func(*args, **kwargs))
+    result = func(*args, **kwargs)
+    if type(result) is ComponentRef:
+        return result
+    return to_html(result)
 
 
 class TemplateModule:

@@ -18,7 +18,8 @@ values that changed.
       enough.
     * ``dynamics`` -- a list of ``N`` items, one per slot, each one of:
       a ``str`` that is *already escaped* HTML (``to_html`` made it), a nested
-      ``Rendered``, or a ``Comprehension``.
+      ``Rendered``, a ``Comprehension``, or a ``ComponentRef`` (a live
+      component: its cid, and its own tree once it has rendered).
 
 ``Comprehension(fingerprint, statics, entries, keys=None, stream=None)``
     One ``{% for %}`` loop. ``statics`` are the loop body's ``M + 1`` str,
@@ -39,7 +40,7 @@ reference, not copied: the renderer builds them and hands them over.
 from __future__ import annotations
 
 try:
-    from ._native import Comprehension, Rendered, join
+    from ._native import ComponentRef, Comprehension, Rendered, join
 except ImportError as exc:  # pragma: no cover - depends on the build
     # No pure-Python fallback on purpose: a silently slow twin would hide a
     # broken install and would drift from the native semantics.
@@ -50,7 +51,7 @@ except ImportError as exc:  # pragma: no cover - depends on the build
         f"(original error: {exc})"
     ) from exc
 
-__all__ = ["Comprehension", "Rendered", "join"]
+__all__ = ["ComponentRef", "Comprehension", "Rendered", "join"]
 
 
 class StreamOps:

@@ -21,8 +21,13 @@ written from the protocol (PROTOCOL.md §4) and that behaviour, not translated f
   ``patch_html()`` is what the client rendered for the last patch (for a stream container: only
   the rows sent in that patch) -- the value ``tests/client/rendered_node.mjs`` reports.
 
-Not modelled: components (``"c"`` and integer dynamics), and a stream nested inside the row
-of another stream. Both raise :class:`ValueError`.
+* Components: ``"c"`` is merged as ``mergeDiff`` does (a component's ``"s"`` may borrow another's
+  tree: ``+cid`` from the same diff, ``-cid`` from before it, deep-copied and merged with the new
+  dynamics); an integer dynamic renders that component, whose root tag gets
+  ``data-phx-component="<cid>"`` (it must carry ``"r": 1``). ``cids()`` are the components on the
+  page; ``prune(cids)`` forgets components, as the client does after ``cids_destroyed``.
+
+Not modelled: a stream nested inside the row of another stream (raises :class:`ValueError`).
 
 Input the real client crashes on, or renders as garbage (``undefined``, ``null``, ``true``,
 an integer taken for a component id, ``malformed html`` for ``"r": 1`` without a root tag,
@@ -35,7 +40,7 @@ import json
 import re
 from typing import Any
 
-__all__ = ["ClientRendered", "replay"]
+__all__ = ["ClientRendered", "replay", "without_component_marks"]
 
 _MISSING = object()
 _STREAM_MARK = "__pyview_stream_ref__"  # our own mark on a comprehension that held a stream
@@ -46,6 +51,13 @@ _ROOT_LOOKAHEAD = re.compile(rf"^([{_JS_WS}]*(?:<!--.*?-->[{_JS_WS}]*)*)<([^{_JS
 _ROW_ID = re.compile(rf"^[{_JS_WS}]*(?:<!--.*?-->[{_JS_WS}]*)*<[^{_JS_WS}/>]+([^>]*)>", re.S)
 _ID_ATTR = re.compile(r"""[\s]id=(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""")
 _INDEX_KEY = re.compile(r"^(0|[1-9][0-9]*)$")
+_COMPONENT_MARK = re.compile(r' data-phx-component="[0-9]+"')
+
+
+def without_component_marks(html: str) -> str:
+    """``html`` without the ``data-phx-component`` marks the client puts on component roots
+    (what a server render of the same state gives)."""
+    return _COMPONENT_MARK.sub("", html)
 
 
 def _truthy(v: Any) -> bool:
@@ -149,8 +161,9 @@ class ClientRendered:
         self._parts: list[Any] = []
         self._html = ""
         self._patch_html = ""
-        diff = self._extract(rendered, decoded)
-        self._tree: Any = self._mutable_merge({}, diff, "root")
+        self._cids: list[int] = []
+        self._tree: Any = {}
+        self._merge_diff(self._extract(rendered, decoded))
         self._render()
 
     # -- public API ------------------------------------------------------------
@@ -158,9 +171,19 @@ class ClientRendered:
         """Apply one diff (a ``diff`` push or a reply's ``diff``), as the client does
         (``decoded``: as for the constructor)."""
         diff = self._extract(diff, decoded)
-        self._tree = self._mutable_merge(self._tree, diff, "root")
+        self._merge_diff(diff)
         if diff:  # the client renders nothing for an empty diff
             self._render()
+
+    def cids(self) -> list[int]:
+        """The components on the page after the last render, in document order."""
+        return list(self._cids)
+
+    def prune(self, cids) -> None:
+        """Forget these components (the client's ``pruneCIDs`` after a ``cids_destroyed`` reply)."""
+        components = self._tree.get("c", {})
+        for cid in cids:
+            components.pop(_num_key(cid), None)
 
     def html(self) -> str:
         """The HTML the DOM holds now (stream containers show their current children)."""
@@ -193,9 +216,71 @@ class ClientRendered:
             self.title = title
         self.events = events or []
         self.reply = reply
-        if "c" in diff:
-            raise ValueError("components ('c') are not supported by the Python port of the client")
         return diff
+
+    def _merge_diff(self, diff: dict) -> None:
+        """``Rendered.mergeDiff``: the view's tree, then the components under ``"c"``."""
+        newc = diff.get("c")
+        rest = {k: v for k, v in diff.items() if k != "c"}
+        old_components = self._tree.get("c") if isinstance(self._tree, dict) else None
+        self._tree = self._mutable_merge(self._tree, rest, "root") if rest or not self._tree else self._tree
+        oldc = old_components if isinstance(old_components, dict) else {}
+        self._tree["c"] = oldc
+        if newc is None:
+            return
+        if not isinstance(newc, dict):
+            raise ValueError(f"'c' must be an object of components by cid, got {newc!r}")
+        cache: dict[str, Any] = {}
+        resolved = {cid: self._find_component(cid, newc, oldc, cache, ()) for cid in newc}
+        oldc.update(resolved)
+
+    def _find_component(self, cid: str, newc: dict, oldc: dict, cache: dict, seen: tuple) -> Any:
+        """``cachedFindComponent``: component ``cid`` of this diff, resolved to a whole tree."""
+        if cid in cache:
+            return cache[cid]
+        if cid in seen:
+            raise ValueError(f"c.{cid}: components borrow statics from each other in a cycle {seen + (cid,)}")
+        cdiff = newc.get(cid)
+        if not isinstance(cdiff, dict):
+            raise ValueError(f"c.{cid}: a component must be an object, got {cdiff!r}")
+        scid = cdiff.get("s")
+        if _is_number(scid):
+            if scid > 0:
+                if _num_key(scid) not in newc:
+                    raise ValueError(f"c.{cid}: \"s\": {scid} borrows from component {scid}, which this diff does not send")
+                source = self._find_component(_num_key(scid), newc, oldc, cache, seen + (cid,))
+            else:
+                source = oldc.get(_num_key(-scid))
+                if source is None:
+                    raise ValueError(f"c.{cid}: \"s\": {scid} borrows from component {-scid}, which the client does not hold")
+            merged = self._clone_merge(source, cdiff, True, f"c.{cid}")
+            merged["s"] = source["s"]
+        elif "s" in cdiff or cid not in oldc:
+            if "s" not in cdiff:
+                raise ValueError(f"c.{cid}: a component new to the client needs its statics (\"s\")")
+            merged = cdiff
+        else:
+            merged = self._clone_merge(oldc[cid], cdiff, False, f"c.{cid}")
+        cache[cid] = merged
+        return merged
+
+    def _clone_merge(self, target: Any, source: dict, prune: bool, path: str) -> Any:
+        """``cloneMerge``: a copy of ``target`` with ``source`` merged in (``target`` unchanged)."""
+        if not isinstance(target, dict):
+            raise ValueError(f"{path}: cannot merge a diff into {target!r} (client: TypeError)")
+        if _truthy(source.get("k")):
+            merged = _clone(target)
+            self._merge_keyed(merged, source, path)
+            return merged
+        merged = {**target, **source}
+        for key in merged:
+            val = source.get(key, _MISSING)
+            target_val = target.get(key)
+            if isinstance(val, dict) and "s" not in val and isinstance(target_val, dict):
+                merged[key] = self._clone_merge(target_val, val, prune, f"{path}.{key}")
+            elif val is _MISSING and isinstance(target_val, dict):
+                merged[key] = self._clone_merge(target_val, {}, prune, f"{path}.{key}")
+        return merged
 
     def _mutable_merge(self, target: Any, source: dict, path: str) -> Any:
         if "s" in source:
@@ -274,6 +359,8 @@ class ClientRendered:
     # -- render --------------------------------------------------------------------
     def _render(self) -> None:
         out = _Out()
+        self._cids = []
+        self._rendering: list[str] = []
         self._to_buffer(self._tree, None, out, "root")
         self.streams = out.streams
         self._parts = out.parts
@@ -318,9 +405,35 @@ class ClientRendered:
                 parts.append(v)
             elif isinstance(v, dict):
                 self._to_buffer(v, templates, out, f"{path}.{i}")
+            elif _is_number(v) and _num_key(v) in self._tree.get("c", {}):
+                self._component(_num_key(v), out, f"{path}.{i}")
             else:
                 self._bad_dynamic(v, f"{path}.{i}")
         parts.append(statics[last])
+
+    def _component(self, cid: str, out: _Out, path: str) -> None:
+        """``recursiveCIDToString``: the component's tree, its root tag marked with its cid."""
+        if cid in self._rendering:
+            raise ValueError(f"{path}: component {cid} renders itself (cids {self._rendering + [cid]})")
+        node = self._tree["c"][cid]
+        if not _truthy(node.get("r")):
+            raise ValueError(
+                f"c.{cid}: a component without \"r\": 1 -- the client does not stamp data-phx-component on it, "
+                "so phx-target and component patches cannot find it"
+            )
+        self._cids.append(int(cid))
+        self._rendering.append(cid)
+        start = len(out.parts)
+        self._to_buffer(node, None, out, f"c.{cid}")
+        self._rendering.pop()
+        # Stamp the root tag (the first static of the component's output, which "r" says is a tag).
+        for j in range(start, len(out.parts)):
+            part = out.parts[j]
+            if isinstance(part, str) and part.strip():
+                m = _ROOT_LOOKAHEAD.match(part)
+                if m is not None:
+                    out.parts[j] = part[: m.end()] + f' data-phx-component="{cid}"' + part[m.end():]
+                break
 
     @staticmethod
     def _bad_dynamic(v: Any, path: str) -> None:

@@ -108,6 +108,21 @@ class Page:
             raise LiveViewTestError(f"the page has no element matching {what} (and no element has {binding})")
         raise LiveViewTestError(f"the page has no element matching {what}")
 
+    def targets(self, node: Node) -> list[int | None]:
+        """Where an event from ``node`` goes (``View.targetComponentID``): the view (``None``), the
+        component its ``phx-target`` names by cid, or, for a selector, the component around each
+        element it matches (the client sends one event per match)."""
+        target = node.attributes.get("phx-target")
+        if target is None:
+            return [None]
+        text = target.strip()
+        if text.isdigit():
+            return [int(text)]
+        matches = self._css(text)
+        if not matches:
+            raise LiveViewTestError(f"phx-target {target!r} of {snippet(node)} matches no element, so the client sends nothing")
+        return [_component_around(match) for match in matches]
+
     def duplicate_ids(self) -> list[str]:
         """Ids carried by more than one element, in order of first appearance.
 
@@ -128,6 +143,17 @@ class Page:
         if self._controls_cache is None:
             self._controls_cache = build_controls(self.tree)
         return self._controls_cache
+
+
+def _component_around(node: Node) -> int | None:
+    """The cid of the closest ``[data-phx-component]`` around ``node`` (itself included), if any."""
+    current: Node | None = node
+    while current is not None:
+        cid = (current.attributes or {}).get("data-phx-component")
+        if cid is not None and cid.isdigit():
+            return int(cid)
+        current = current.parent
+    return None
 
 
 def _text_matches(node: Node, text: str | re.Pattern[str]) -> bool:

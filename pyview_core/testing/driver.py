@@ -46,7 +46,7 @@ from ..probe import PROBE_KEY
 from . import dom
 from .messages import snippet
 from .asgi import CookieJar, HttpResponse, Origin, SocketClosed, WebSocketPeer, http_get, http_request
-from .client import ClientRendered
+from .client import ClientRendered, without_component_marks
 from .elements import Element, FormHandle, TextFilter, send_key
 from .errors import LiveViewTestError, LiveViewTestWarning
 
@@ -300,6 +300,7 @@ class LiveViewTest:
         self._replies: list[Any] = []  # what handlers returned to hooks (pushEvent's reply)
         self._warned: set[str] = set()
         self._dom: Optional[tuple[str, dom.Page]] = None
+        self._removed_cids: set[int] = set()  # components that left the page since the last step
 
     # --- what the page shows --------------------------------------------------------------------
 
@@ -543,12 +544,40 @@ class LiveViewTest:
 
     # --- steps (used by Element and FormHandle) -------------------------------------------------
 
-    async def _push_event(self, payload: dict[str, Any], what: str) -> str:
+    async def _push_event(self, payload: dict[str, Any], what: str, node: Any = None) -> str:
+        """One event, sent to where ``node``'s ``phx-target`` points (the view, or a component's
+        cid; one event per element a selector target matches)."""
         __tracebackhide__ = True
         self._check_alive(what)
-        response = await self._request("event", payload, what)
-        del response  # navigation and diff were taken off by _on_reply
+        targets = self._dom_page().targets(node) if node is not None else [None]
+        for cid in targets:
+            message = payload if cid is None else {**payload, "cid": cid}
+            response = await self._request("event", message, what)
+            del response  # navigation and diff were taken off by _on_reply
+            if self._ended:
+                break
+        await self._destroy_removed_components(what)
         return self._finish_step()
+
+    async def _destroy_removed_components(self, what: str) -> None:
+        """What the client does after a patch removed components (``maybePushComponentsDestroyed``):
+        ``cids_will_destroy``, then ``cids_destroyed`` for those still gone, then prune the ones the
+        server names."""
+        __tracebackhide__ = True
+        rendered = self._rendered
+        if rendered is None or self._ended or not self._removed_cids:
+            return
+        on_page = set(rendered.cids())
+        gone = sorted(cid for cid in self._removed_cids if cid not in on_page)
+        self._removed_cids.clear()
+        if not gone:
+            return
+        await self._request("cids_will_destroy", {"cids": gone}, what)
+        on_page = set(rendered.cids())
+        still_gone = [cid for cid in gone if cid not in on_page]
+        if still_gone and not self._ended:
+            reply = await self._request("cids_destroyed", {"cids": still_gone}, what)
+            rendered.prune(reply.get("cids") or [])
 
     async def _request(self, event: str, payload: dict[str, Any], what: str) -> dict[str, Any]:
         __tracebackhide__ = True
@@ -583,7 +612,8 @@ class LiveViewTest:
         channel = self._channel
         if channel is not None and channel.mailbox.idle and not channel.jobs.pending() and self._ended is None:
             with rendering(channel.socket.flash):
-                fresh = join(channel.view.render(channel.socket.context))
+                fresh = join(channel.fresh_tree())
+            html = without_component_marks(html)
             if html == fresh:
                 merged_form = fresh_form = ""
             else:  # streams keep rows a fresh render no longer has: compare with those left out
@@ -710,7 +740,10 @@ class LiveViewTest:
 
     def _merge(self, diff: dict[str, Any]) -> None:
         assert self._rendered is not None
+        before = self._rendered.cids()
         self._rendered.merge(diff, decoded=True)
+        if before:
+            self._removed_cids.update(set(before) - set(self._rendered.cids()))
         self._take_merge_output()
 
     def _take_merge_output(self) -> None:

@@ -53,7 +53,7 @@ class Element:
         for name, push_value in dom.pushes(node, "phx-click"):
             extra = {**(push_value or {}), **(value or {})}
             payload = {"type": "click", "event": name, "value": dom.event_value(node, extra)}
-            html = await self.view._push_event(payload, f"click on {self._described()} ({name!r})")
+            html = await self.view._push_event(payload, f"click on {self._described()} ({name!r})", node)
         return html
 
     async def keydown(self, key: str, value: Optional[dict[str, Any]] = None) -> str:
@@ -83,7 +83,7 @@ class Element:
         if not node.attributes.get("id"):
             raise LiveViewTestError(f"{self._described()} has phx-hook but no id (the client refuses such a hook): {snippet(node)}")
         message = {"type": "hook", "event": event, "value": payload if payload is not None else {}}
-        return await self.view._push_event(message, f"hook event {event!r} from {self._described()}")
+        return await self.view._push_event(message, f"hook event {event!r} from {self._described()}", node)
 
     async def _key(self, kind: str, key: str, value: Optional[dict[str, Any]]) -> str:
         __tracebackhide__ = True
@@ -104,7 +104,7 @@ class Element:
         for name, push_value in dom.pushes(node, binding):
             extra = {**(push_value or {}), **(value or {})}
             payload = {"type": kind, "event": name, "value": dom.event_value(node, extra)}
-            html = await self.view._push_event(payload, f"{kind} on {self._described()}")
+            html = await self.view._push_event(payload, f"{kind} on {self._described()}", node)
         return html
 
     async def _follow_link(self, node: Any) -> str:
@@ -174,7 +174,7 @@ class FormHandle:
             "type": "form", "event": event, "value": form.serialize(used=set(filled), only_names=only),
             "meta": meta, "uploads": {},
         }
-        return await self.view._push_event(payload, f"change of form {self.selector!r} ({event!r})")
+        return await self.view._push_event(payload, f"change of form {self.selector!r} ({event!r})", node)
 
     async def submit(self, submitter: Optional[str] = None, value: Optional[dict[str, Any]] = None) -> str:
         """Submit the form (``phx-submit``), with the button at ``submitter`` as the one pressed."""
@@ -202,7 +202,7 @@ class FormHandle:
             "type": "form", "event": event, "value": form.serialize(submitter=button, submitted=True),
             "meta": dom.event_value(node, value),
         }
-        return await self.view._push_event(payload, f"submit of form {self.selector!r} ({event!r})")
+        return await self.view._push_event(payload, f"submit of form {self.selector!r} ({event!r})", node)
 
     async def follow_trigger_action(self) -> "LiveViewTest":
         """The request the browser makes once the view set ``phx-trigger-action`` on this form: the
@@ -239,7 +239,7 @@ async def send_key(view: "LiveViewTest", node: Any, binding: str, kind: str, key
     for name, push_value in dom.pushes(node, binding):
         extra = {**(push_value or {}), **(value or {})}
         meta = dom.event_value(node, extra, meta={"key": key})  # the client starts from {key: e.key}
-        html = await view._push_event({"type": kind, "event": name, "value": meta}, f"{kind} {key!r} on {described}")
+        html = await view._push_event({"type": kind, "event": name, "value": meta}, f"{kind} {key!r} on {described}", node)
     return html
 
 

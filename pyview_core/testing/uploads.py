@@ -316,7 +316,7 @@ class FileInput:
             "uploads": {located.upload_ref: entries} if entries else {},
         }
         self._selected = True
-        return await self.view._push_event(payload, f"{what} ({event!r})")
+        return await self.view._push_event(payload, f"{what} ({event!r})", located.form_node)
 
     async def _upload_form(self, *, submitting: bool = False) -> str:
         """``View.uploadFiles`` and every upload it starts, to the end; a submit first refuses upload
