@@ -666,11 +666,19 @@ class LiveChannel:
                 registry.begin_pass()
                 tree = None if only_components else self._render()
                 components = await registry.settle()
+            later = []
             if tree is None:
                 first = differ.diff_components(components, title, events or None)
             else:
-                first = (differ.join if join else differ.diff)(tree, title, events or None, components)
-            later = []
+                # A component no render of this pass placed (send_update, its own event) may sit
+                # where the view's render does not reach (a stream row the client keeps): the
+                # client patches it in place only from a diff of components alone, so it goes next.
+                unplaced = {cid: t for cid, t in components.items() if cid not in registry.placed_cids}
+                placed = {cid: t for cid, t in components.items() if cid in registry.placed_cids} if unplaced else components
+                first = (differ.join if join else differ.diff)(tree, title, events or None, placed)
+                extra = differ.diff_components(unplaced) if unplaced else None
+                if extra:
+                    later.append(extra)
             while rounds.sent(self._contexts(tree is not None, components)):  # streams that need another diff
                 with rounds.capture():
                     tree, components = registry.render_fresh(None if tree is None else self._render, tuple(components))

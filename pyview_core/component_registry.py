@@ -85,6 +85,7 @@ class ComponentRegistry:
         self._by_cid: dict[int, Entry] = {}
         self._next_cid = 1
         self._placed: set[tuple[type, Any]] = set()  # this pass: duplicates are an error
+        self.placed_cids: set[int] = set()  # this pass: the components some render placed
         self._refs: list[tuple[ComponentRef, Entry]] = []
         self._dirty: dict[int, Entry] = {}
         self._fresh: Optional[dict[int, Rendered]] = None  # set while render_fresh runs
@@ -108,6 +109,7 @@ class ComponentRegistry:
 
     def begin_pass(self) -> None:
         self._placed.clear()
+        self.placed_cids = set()
         self._refs.clear()
 
     def place(self, cls: Any, id: Any, assigns: dict[str, Any]) -> ComponentRef:
@@ -138,6 +140,7 @@ class ComponentRegistry:
         if entry is None:
             entry = self._add(cls, id)
         entry.marked = False  # rendered again: not destroyed after all
+        self.placed_cids.add(entry.cid)
         ref = ComponentRef(entry.cid, None, cls.__qualname__)
         if self._fresh is not None:
             ref.tree = self._fresh[entry.cid] = self._render(entry)
@@ -175,7 +178,7 @@ class ComponentRegistry:
                 self._view_name, _describe(cls), id,
             )
             return False
-        entry.pending.append(assigns)
+        entry.pending.append({"id": id, **assigns})  # as Phoenix: update sees the id too
         self._dirty[entry.cid] = entry
         return True
 
@@ -203,19 +206,20 @@ class ComponentRegistry:
 
     async def _prepare(self, entry: Entry) -> None:
         templates = self._templates
-        if templates is not None and not templates.is_current(entry.cls):
-            await templates.ready(entry.cls)
-        phase = "mount"
+        phase = "the template (set template_name, or override render()) of"
         try:
+            if templates is not None and not templates.is_current(entry.cls):
+                await templates.ready(entry.cls)
+            phase = "mount of"
             if entry.component is None:
                 entry.component = entry.cls()
                 await entry.component.mount(entry.socket)
-            phase = "update"
+            phase = "update of"
             pending = entry.pending
             while pending:
                 await entry.component.update(pending.pop(0), entry.socket)
         except Exception as exc:
-            exc.add_note(f"in {phase} of live component {entry.name} of {self._view_name}")
+            exc.add_note(f"in {phase} live component {entry.name} of {self._view_name}")
             raise
 
     def _render(self, entry: Entry) -> Rendered:

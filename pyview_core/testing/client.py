@@ -52,6 +52,7 @@ _ROW_ID = re.compile(rf"^[{_JS_WS}]*(?:<!--.*?-->[{_JS_WS}]*)*<[^{_JS_WS}/>]+([^
 _ID_ATTR = re.compile(r"""[\s]id=(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""")
 _INDEX_KEY = re.compile(r"^(0|[1-9][0-9]*)$")
 _COMPONENT_MARK = re.compile(r' data-phx-component="[0-9]+"')
+_COMPONENT_CID = re.compile(r' data-phx-component="([0-9]+)"')
 
 
 def without_component_marks(html: str) -> str:
@@ -116,13 +117,15 @@ def _wire(payload: Any) -> Any:
 
 
 class _Slot:
-    """A stream container's place in the output: the rows this patch rendered into it."""
+    """A stream container's place in the output: the rows this patch rendered into it, and for
+    each row what it was rendered from (to render it again when a component in it changes)."""
 
-    __slots__ = ("ref", "rows")
+    __slots__ = ("ref", "rows", "sources")
 
-    def __init__(self, ref: str, rows: list[str]) -> None:
+    def __init__(self, ref: str, rows: list[str], sources: list[tuple]) -> None:
         self.ref = ref
         self.rows = rows
+        self.sources = sources
 
 
 class _Out:
@@ -139,12 +142,13 @@ def _patch_text(parts) -> str:
 
 
 class _Child:
-    __slots__ = ("dom_id", "html", "ref")
+    __slots__ = ("dom_id", "html", "ref", "source")
 
-    def __init__(self, dom_id: str, html: str, ref: str | None) -> None:
+    def __init__(self, dom_id: str, html: str, ref: str | None, source: tuple = ()) -> None:
         self.dom_id = dom_id
         self.html = html
         self.ref = ref
+        self.source = source  # (entry, statics, templates, path, cids in the row)
 
 
 class ClientRendered:
@@ -173,11 +177,12 @@ class ClientRendered:
         diff = self._extract(diff, decoded)
         self._merge_diff(diff)
         if diff:  # the client renders nothing for an empty diff
-            self._render()
+            only = diff["c"] if list(diff) == ["c"] and isinstance(diff["c"], dict) else None
+            self._render({int(cid) for cid in only} if only is not None else None)
 
     def cids(self) -> list[int]:
-        """The components on the page after the last render, in document order."""
-        return list(self._cids)
+        """The components on the page (the DOM's ``data-phx-component`` marks), in document order."""
+        return [int(cid) for cid in _COMPONENT_CID.findall(self._html)]
 
     def prune(self, cids) -> None:
         """Forget these components (the client's ``pruneCIDs`` after a ``cids_destroyed`` reply)."""
@@ -357,7 +362,10 @@ class ClientRendered:
             target["p"] = source["p"]
 
     # -- render --------------------------------------------------------------------
-    def _render(self) -> None:
+    def _render(self, patched_components: set[int] | None = None) -> None:
+        """Render the merged tree into the DOM model. ``patched_components``: the diff was
+        component-only, and the client patches those components wherever they are in the DOM,
+        including inside stream rows it keeps (a full render only reaches what the tree holds)."""
         out = _Out()
         self._cids = []
         self._rendering: list[str] = []
@@ -366,6 +374,8 @@ class ClientRendered:
         self._parts = out.parts
         self._patch_html = _patch_text(out.parts)
         self._apply_streams(out)
+        if patched_components:
+            self._patch_stream_rows(patched_components)
         self._html = "".join(
             p if isinstance(p, str) else "".join(c.html for c in self._dom.get(p.ref, ())) for p in out.parts
         )
@@ -435,6 +445,17 @@ class ClientRendered:
                     out.parts[j] = part[: m.end()] + f' data-phx-component="{cid}"' + part[m.end():]
                 break
 
+    def _patch_stream_rows(self, cids: set[int]) -> None:
+        """Render again the kept stream rows that hold one of ``cids`` (``componentPatch``)."""
+        for container in self._dom.values():
+            for child in container:
+                if not child.source or not cids.intersection(child.source[4]):
+                    continue
+                entry, statics, templates, path, _ = child.source
+                row = _Out(in_row=True)
+                self._dynamics(entry, statics, templates, row, path)
+                child.html = _patch_text(row.parts)
+
     @staticmethod
     def _bad_dynamic(v: Any, path: str) -> None:
         if v is _MISSING:
@@ -476,6 +497,7 @@ class ClientRendered:
             raise ValueError(f"{path}: a stream inside a stream row is not modelled by the Python port")
         target = _Out(in_row=True) if ref is not None else out
         rows: list[str] = []
+        sources: list[tuple] = []
         for i in range(kc):
             entry = k.get(str(i), _MISSING)
             epath = f"{path}.k.{i}"
@@ -487,11 +509,13 @@ class ClientRendered:
                 self._dynamics(entry, statics, keyed_templates, out, epath)
             else:
                 target.parts = []
+                first_cid = len(self._cids)
                 self._dynamics(entry, statics, keyed_templates, target, epath)
                 rows.append(_patch_text(target.parts))
+                sources.append((entry, statics, keyed_templates, epath, set(self._cids[first_cid:])))
         if ref is not None:
             out.streams.extend(target.streams)
-            out.parts.append(_Slot(ref, rows))
+            out.parts.append(_Slot(ref, rows, sources))
         if _truthy(stream):
             delete_ids = stream[2]
             reset = stream[3] if len(stream) > 3 else None
@@ -543,12 +567,13 @@ class ClientRendered:
                 continue
             seen.add(part.ref)
             container = dom.setdefault(part.ref, [])
-            for row in part.rows:
+            for row, source in zip(part.rows, part.sources):
                 dom_id = self._row_id(row, part.ref)
                 ins = inserts.get(dom_id)
                 existing = next((c for c in container if c.dom_id == dom_id), None)
                 if existing is not None:
                     existing.html = row
+                    existing.source = source
                     if ins is not None:
                         existing.ref = ins["ref"]
                         if _truthy(ins["reset"]):
@@ -558,7 +583,7 @@ class ClientRendered:
                     continue  # removed by a limit during this patch: the row morphs the detached element
                 if ins is not None and _truthy(ins["update_only"]) and dom_id not in restored:
                     continue
-                child = _Child(dom_id, row, ins["ref"] if ins is not None else None)
+                child = _Child(dom_id, row, ins["ref"] if ins is not None else None, source)
                 if ins is None or ins["at"] == -1:
                     container.append(child)
                 elif ins["at"] == 0:
