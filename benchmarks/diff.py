@@ -879,6 +879,25 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
 
+    # The 200-component page (benchmarks/_component_page.py): live components vs a whole page.
+    if ours is not None and (only is None or only.search("components")):
+        from _component_page import component_measurements
+
+        gc.collect()
+        try:
+            for m in component_measurements(peer, bu.compare_with_setup, args.target_time, args.repeats):
+                row = Row(m["scenario"], m["description"], None, ours_us=m["ours_us"], peer_us=m["peer_us"],
+                          ours_bytes=m["ours_bytes"], peer_bytes=m["peer_bytes"])
+                rows.append(row)
+                print(
+                    f"  {row.scenario:<19} ours={bu._fmt_us(row.ours_us):>9} µs  peer={bu._fmt_us(row.peer_us):>9} µs  "
+                    f"speed={_x(row.speed_ratio):>8}  bytes ours={_int(row.ours_bytes):>7} peer={_int(row.peer_bytes):>9}",
+                    flush=True,
+                )
+        except Exception as err:  # noqa: BLE001 - report it with the other rows
+            rows.append(Row("components-200", "live components page", None, error=f"{type(err).__name__}: {err}"))
+            traceback.print_exc()
+
     # Extras: nothing-changed share of a render, and retained diff state.
     extras: dict[str, Any] = {}
     targets: list[bu.Target] = []
