@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from pyview_core import PyView
 
 from .auth.auth import AccountLiveView, LoginLiveView, login_post, logout_post, require_login
 from .chat.chat import ChatLiveView
+from .components.board import BoardView
 from .counter.counter import CounterLiveView
 from .dashboard.dashboard import DashboardLiveView
 from .gallery import gallery
@@ -21,10 +25,15 @@ from .uploads.uploads import UploadsLiveView, photo_file
 from .uploads.uploads import lifespan as uploads_lifespan
 from .volume.volume import VolumeLiveView
 
+STATIC = Path(__file__).resolve().with_name("static")
+# The stylesheet every example shares (base look, the UI kit of examples/ui, the kanban board).
+STYLESHEET = '<link rel="stylesheet" href="/assets/examples.css">'
+
 
 def create_app(**options) -> PyView:
     """The examples app; ``options`` go to ``PyView`` (tests pass a fixed secret)."""
     options.setdefault("lifespan", uploads_lifespan)  # deletes the upload example's photos at shutdown
+    options["head_html"] = STYLESHEET + options.get("head_html", "")
     app = PyView(title_suffix=" · pyview", default_title="pyview", **options)
     app.add_live_view("/", HomeLiveView)
     app.add_live_view("/counter", CounterLiveView)
@@ -38,8 +47,10 @@ def create_app(**options) -> PyView:
     app.add_live_view("/js", JsLiveView)
     app.add_live_view("/uploads", UploadsLiveView)
     app.add_live_view("/signup", SignupLiveView)
+    app.add_live_view("/components", BoardView)
     app.routes.append(Route("/uploads/files/{name}", photo_file))  # the kept photos' bytes
     app.routes.append(Mount("/gallery", app=gallery))
+    app.routes.append(Mount("/assets", app=StaticFiles(directory=STATIC), name="examples_assets"))
     app.add_live_view("/login", LoginLiveView)
     app.routes.append(Route("/login", login_post, methods=["POST"]))
     app.routes.append(Route("/logout", logout_post, methods=["POST"]))

@@ -100,6 +100,7 @@ class LiveChannel:
         self.task: Optional[asyncio.Task[None]] = None
         self.components = ComponentRegistry(
             self.socket, self.view_name, runtime.templates, post_update=self._post_update, owner=lambda: self.task,
+            view_module=type(self.view).__module__,
         )
         self._push = push
         self._forget = forget

@@ -11,8 +11,9 @@ Both are globals of every view's template environment rather than keys of each v
 ``flash`` is. Outside a view's render they fail with a message saying so.
 
 Every ``LiveComponent`` subclass is also a global under its class name (``live_component(Card,
-…)`` needs no import in the template); two classes of one name make that name refuse to be used,
-naming both, and a context value of the same name wins as usual.
+…)`` needs no import in the template). When several modules define a component of one name, the
+name means the one defined beside whoever renders (the component, else the view), and otherwise
+refuses to be used, naming them all; a context value of the same name wins as usual.
 """
 
 from __future__ import annotations
@@ -108,6 +109,9 @@ def live_component_global(cls: Any = None, /, id: Any = _NO_ID, **assigns: Any) 
             "live_component() is only available while a LiveView renders (its template, or a "
             "component's): render the view through pyview, not Template.tree() directly"
         )
+    for name, value in assigns.items():
+        if value is myself_global:  # `parent=myself` names the placing component, now, as Phoenix's @myself
+            assigns[name] = myself_global._cid()
     return placer.place(cls, None if id is _NO_ID else id, assigns)
 
 

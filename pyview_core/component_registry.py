@@ -73,11 +73,15 @@ class ComponentRegistry:
         templates: Optional[TemplatePolicy] = None,
         post_update: Optional[Callable[[type, Any, dict[str, Any]], None]] = None,
         owner: Optional[Callable[[], Optional["asyncio.Task[Any]"]]] = None,
+        view_module: Optional[str] = None,
     ) -> None:
         """``post_update(cls, id, assigns)``: how a ``send_update`` from outside the view's own
-        task (a job) reaches it (the channel queues it in the mailbox); ``owner()`` is that task."""
+        task (a job) reaches it (the channel queues it in the mailbox); ``owner()`` is that task.
+        ``view_module``: where the view is defined (a component class name several modules use
+        means the one defined there)."""
         self._parent = parent_socket
         self._view_name = view_name
+        self._view_module = view_module
         self._templates = templates
         self._post_update = post_update
         self._owner = owner
@@ -89,6 +93,7 @@ class ComponentRegistry:
         self._refs: list[tuple[ComponentRef, Entry]] = []
         self._dirty: dict[int, Entry] = {}
         self._fresh: Optional[dict[int, Rendered]] = None  # set while render_fresh runs
+        self._rendering: list[Entry] = []  # the components whose render is running (nested in fresh renders)
 
     def __len__(self) -> int:
         return len(self._by_cid)
@@ -114,7 +119,7 @@ class ComponentRegistry:
 
     def place(self, cls: Any, id: Any, assigns: dict[str, Any]) -> ComponentRef:
         if isinstance(cls, _Ambiguous):
-            raise ComponentError(f"live_component({cls.name}): {cls!r}")
+            cls = self._disambiguate(cls)
         if not (isinstance(cls, type) and issubclass(cls, LiveComponent)):
             raise ComponentError(
                 f"live_component() needs a LiveComponent subclass as its first argument, got {_describe(cls)}"
@@ -149,6 +154,16 @@ class ComponentRegistry:
         self._dirty[entry.cid] = entry
         self._refs.append((ref, entry))
         return ref
+
+    def _disambiguate(self, name: _Ambiguous) -> type:
+        """A class name several components share: the one defined in the module of whoever is
+        rendering (the component being rendered, else the view), or an error naming them all."""
+        rendering = self._rendering[-1].cls if self._rendering else None
+        for module in (getattr(rendering, "__module__", None), self._view_module):
+            found = [c for c in name.classes if c.__module__ == module]
+            if len(found) == 1:
+                return found[0]
+        raise ComponentError(f"live_component({name.name}): {name!r}")
 
     def _add(self, cls: type, id: Any) -> Entry:
         cid = self._next_cid
@@ -226,12 +241,14 @@ class ComponentRegistry:
         if entry.component is None:
             raise ComponentError(f"live component {entry.name} was placed during a fresh render but never mounted")
         token = rendering_component(entry.cid)
+        self._rendering.append(entry)
         try:
             tree = entry.component.render(entry.socket.context)
         except Exception as exc:
             exc.add_note(f"in the render of live component {entry.name} of {self._view_name}")
             raise
         finally:
+            self._rendering.pop()
             done_rendering(token)
         if type(tree) is not Rendered:
             raise ComponentError(f"live component {entry.name}: render() returned {type(tree).__name__}, not a Rendered tree")

@@ -222,7 +222,7 @@ async def _render_page(runtime: Runtime, config: PageConfig, request: Request, r
 
 async def _render_content(runtime: Runtime, view: Any, socket: UnconnectedSocket, view_name: str) -> Markup:
     """The view's HTML, with the live components it places mounted, updated and rendered."""
-    components = ComponentRegistry(socket, view_name, runtime.templates)
+    components = ComponentRegistry(socket, view_name, runtime.templates, view_module=type(view).__module__)
     placing = bind_components(components)
     try:
         with rendering(socket.flash):

@@ -8,6 +8,7 @@ and name resolution — and nothing about statements or tree nodes.
 from __future__ import annotations
 
 import contextlib
+import keyword
 from collections.abc import Iterator
 from typing import Any
 
@@ -165,7 +166,11 @@ class ExpressionCompiler:
 
     def args(self, args: list[n.Expr], kwargs: list[tuple[str, n.Expr]], frame: Frame, lineno: int) -> str:
         parts = [self.expr(a, frame, lineno) for a in args]
-        parts += [f"{k}={self.expr(v, frame, lineno)}" for k, v in kwargs]
+        plain = [(k, v) for k, v in kwargs if not keyword.iskeyword(k)]
+        reserved = [(k, v) for k, v in kwargs if keyword.iskeyword(k)]
+        parts += [f"{k}={self.expr(v, frame, lineno)}" for k, v in plain]
+        if reserved:  # `class="x"` is a fine Jinja keyword argument but not a Python one
+            parts.append("**{" + ", ".join(f"{k!r}: {self.expr(v, frame, lineno)}" for k, v in reserved) + "}")
         return ", ".join(parts)
 
     # --- expressions ------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ EXAMPLES = [
     ("/uploads", "Photo uploads", "drag and drop, progress bars, previews, cancel and errors; upload at once or on Save"),
     ("/js", "JS commands and hooks", "a modal and a dropdown run by JS commands; colocated hooks (js.js) that ask the server, pushEventTo"),
     ("/signup", "Sign up", "a nested pydantic form (to_form): errors on touched fields as you type, 1–3 addresses added live"),
+    ("/components", "Kanban board", "live components: columns and cards with their own state and events, drag and drop with a hook; the UI kit's function components"),
     ("/login", "Log in", "a validated form that posts to an HTTP route (phx-trigger-action); /account sits behind an on_mount hook"),
 ]
 

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 
 from pyview_core import JS, LiveView, LiveViewSocket, event
 
+from ..ui import FADE_IN, FADE_OUT, hide_modal, show_modal, use_kit
+
+use_kit(__file__)  # js.html's modal and buttons are the UI kit's (examples/ui/kit.html)
+
 DIE_SIDES = (4, 6, 8, 12, 20)
 KEPT_ROLLS = 10
-
-# (transition classes, start classes, end classes): the stylesheet in js.html fades opacity.
-FADE_IN = ("fade", "faded", "opaque")
-FADE_OUT = ("fade", "opaque", "faded")
 
 
 @dataclass(frozen=True)
@@ -38,11 +38,11 @@ class Commands:
 CLOSE_MENU = JS.hide(to="#menu", transition=FADE_OUT, time=100).set_attribute(("aria-expanded", "false"), to="#menu-button")
 
 COMMANDS = Commands(
-    # Remember what had focus, show the dialog, and put focus on its first control.
-    open_modal=JS.push_focus().show(to="#modal", transition=FADE_IN, time=150).focus_first(to="#modal-content"),
+    # Remember what had focus, show the dialog (the kit's ui.modal), and put focus on its first control.
+    open_modal=show_modal("modal"),
     # Cancel, Escape and a click outside the dialog; focus goes back where it was.
-    close_modal=JS.hide(to="#modal", transition=FADE_OUT, time=150).pop_focus(),
-    clear=JS.push("clear").hide(to="#modal", transition=FADE_OUT, time=150).pop_focus(),
+    close_modal=hide_modal("modal"),
+    clear=hide_modal("modal", JS.push("clear")),
     toggle_menu=JS.toggle(to="#menu", in_=FADE_IN, out=FADE_OUT, time=100).toggle_attribute(
         ("aria-expanded", "true", "false"), to="#menu-button"
     ),

@@ -11,6 +11,10 @@ from dataclasses import dataclass, field, replace
 
 from pyview_core import LiveView, LiveViewSocket, Stream
 
+from ..ui import use_kit
+
+use_kit(__file__)  # the template's buttons are the UI kit's (examples/ui/kit.html)
+
 
 @dataclass
 class Todo:

@@ -191,10 +191,11 @@ def test_home_lists_examples_and_live_redirects(page: Page):
     links = page.locator("main.home ul a")
     expect(links).to_have_text([
         "Counter", "Volume", "Chat", "Paginated table", "Dashboard", "Todos", "Live output", "Photo uploads",
-        "JS commands and hooks", "Sign up", "Log in",
+        "JS commands and hooks", "Sign up", "Kanban board", "Log in",
     ])
-    assert [links.nth(i).get_attribute("href") for i in range(11)] == [
-        "/counter", "/volume", "/chat", "/table", "/dashboard", "/todo", "/output", "/uploads", "/js", "/signup", "/login",
+    assert [links.nth(i).get_attribute("href") for i in range(12)] == [
+        "/counter", "/volume", "/chat", "/table", "/dashboard", "/todo", "/output", "/uploads", "/js", "/signup",
+        "/components", "/login",
     ]
 
     set_marker(page)

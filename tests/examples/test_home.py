@@ -25,6 +25,7 @@ EXAMPLES = [
     ("/uploads", "Photo uploads", "Uploads", "#drop-zone"),
     ("/js", "JS commands and hooks", "JS commands and hooks", "#dice"),
     ("/signup", "Sign up", "Sign up", "#signup"),
+    ("/components", "Kanban board", "Kanban board", "#board"),
     ("/login", "Log in", "Log in", "#login-form"),
 ]
 

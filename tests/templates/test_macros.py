@@ -86,6 +86,8 @@ JINJA_CASES = {
     "macro in a loop body": "{% for i in xs %}{% set q = i * 2 %}{% macro m() %}{{ i }}{{ q }}{{ loop.index }}{% endmacro %}{{ m() }}{% endfor %}",
     "child template macros reach its blocks": "{% extends 'base.html' %}{% macro m() %}M{% endmacro %}"
     "{% from 'ui.html' import button %}{% block body %}{{ m() }}{{ button('b') }}{% endblock %}",
+    "a Python keyword as a keyword argument": "{% macro m(class=none, for='f') %}[{{ class }}{{ for }}]{% endmacro %}"
+    "{{ m(class='x') }}{{ m(for='y', class='z') }}{{ dict(class=1, id=2)|dictsort }}",
     "tuple set": "{% set a, b = 1, 'two' %}{{ a }}{{ b }}{% set (c, d) = pairs[0] %}{{ c }}{{ d }}{% set e = 1, %}{{ e }}"
     "{% for k, v in pairs %}{% set a, b = v, k %}{{ a }}{{ b }}{% endfor %}{{ a }}{{ b }}",
 }

@@ -243,3 +243,43 @@ def test_myself_outside_a_component_says_where_it_belongs():
 
     with pytest.raises(RuntimeError, match="only defined in a live component's template"):
         str(myself_global)
+
+
+def test_a_class_name_two_modules_use_means_the_one_beside_the_view():
+    import cp_other
+    import cp_third
+
+    from pyview_core import PyView
+
+    other = PyView(secret_key=cp_views.SECRET)
+    other.add_live_view("/other", cp_other.OtherBoard)
+    other.add_live_view("/third", cp_third.ThirdBoard)
+
+    async def scenario():
+        async with live(app, "/board") as view:  # cp_views.Counter, beside Board
+            assert counters(view.html())["a"] == ("A", "0", "1")
+        async with live(other, "/other") as view:  # cp_other.Counter, beside OtherBoard
+            assert LexborHTMLParser(view.html()).css_first(".other-counter").text() == "other x"
+        with pytest.raises(ComponentError, match=r"live_component\(Counter\).*cp_other.Counter.*cp_views.Counter|cp_views.Counter.*cp_other.Counter"):
+            async with live(other, "/third"):
+                pass
+
+    run(scenario())
+
+
+def test_myself_passed_to_a_child_names_the_component_that_placed_it():
+    import cp_other
+
+    from pyview_core import PyView
+
+    other = PyView(secret_key=cp_views.SECRET)
+    other.add_live_view("/other", cp_other.OtherBoard)
+
+    async def scenario():
+        async with live(other, "/other") as view:
+            outer = LexborHTMLParser(view.html()).css_first(".outer")
+            inner = outer.css_first(".inner")
+            assert inner.attributes["data-parent"] == outer.attributes["data-phx-component"]
+            assert inner.attributes["data-self"] == inner.attributes["data-phx-component"] != inner.attributes["data-parent"]
+
+    run(scenario())
