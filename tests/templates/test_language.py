@@ -41,6 +41,7 @@ def jinja(src: str, ctx: dict = CTX) -> str:
 
 
 JINJA_CASES = {
+    "loop over a bare tuple": "{% for x in 1, 'two', %}[{{ x }}]{% endfor %}{% for k, v in (1, 2), (3, 4) if k > 1 %}{{ k }}{{ v }}{% endfor %}",
     "text and escaping": "<p>{{ x }}</p>{{ n }}{{ f }}{{ d.b }}",
     "lookup": "{{ d.a }}{{ d['b'] }}{{ xs[0] }}{{ xs[-1] }}{{ xs[1:] }}{{ s[::-1] }}{{ pairs.0 }}",
     "missing names print empty": "[{{ nope }}][{{ d.nope }}]",
