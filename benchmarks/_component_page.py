@@ -95,7 +95,7 @@ class OursBoard:
     def _render(self, join: bool = False) -> dict[str, Any]:
         token = self._bind(self.registry)
         try:
-            self.registry.begin_pass()
+            self.registry.begin_pass(view_renders=True)
             tree = self.board_template.tree(self.context)
             components = _run(self.registry.settle())
         finally:

@@ -115,6 +115,10 @@ cdef class Differ:
     cdef dict _ctrees
     cdef dict _by_print
     cdef long long _cid  # the component being encoded (0: the view), for stream refs
+    # The components whose changes this diff sends under "c": their places are sent again (their
+    # cid), so that every node on the way to them is re-rendered by the client instead of being
+    # kept as an unchanged root (which would keep the component's old content with it).
+    cdef set _changed
     cdef Py_ssize_t _refs_made  # stream refs ever given out: a ref is never reused
 
     def __cinit__(self):
@@ -126,6 +130,7 @@ cdef class Differ:
         self._ctrees = {}
         self._by_print = {}
         self._cid = 0
+        self._changed = set()
         self._refs_made = 0
 
     @property
@@ -143,7 +148,10 @@ cdef class Differ:
         out = self._full_node(<Rendered>tree, True)
         self._prev = tree if self._streams == before else self._kept_tree(tree)
         if components:
-            self._add_components(out, components)
+            c = self._components_out(components)
+            self._changed.clear()
+            if c:
+                out[_C] = c
         _add_top(out, title, events)
         return out
 
@@ -156,7 +164,10 @@ cdef class Differ:
         if self._replaced:
             self._replaced.clear()
         if components:
-            self._add_components(out, components)
+            c = self._components_out(components)
+            self._changed.clear()
+            if c:
+                out[_C] = c
         _add_top(out, title, events)
         return out
 
@@ -166,12 +177,8 @@ cdef class Differ:
         for c in cids:
             cid = c
             kept = self._ctrees.pop(cid, None)
-            if kept is not None and self._by_print.get((<Rendered>kept).fingerprint) == cid:
-                del self._by_print[(<Rendered>kept).fingerprint]
-                for other, other_tree in self._ctrees.items():  # another holder of that template, if any
-                    if (<Rendered>other_tree).fingerprint == (<Rendered>kept).fingerprint:
-                        self._by_print[(<Rendered>kept).fingerprint] = other
-                        break
+            if kept is not None:
+                self._unregister_print(cid, (<Rendered>kept).fingerprint)
             for key in [k for k in self._stream_refs if type(k) is tuple and (<tuple>k)[0] == cid]:
                 del self._stream_refs[key]
 
@@ -191,70 +198,99 @@ cdef class Differ:
         cdef Py_ssize_t before = self._streams
         if self._replaced:
             self._replaced.clear()  # what a walk that raised left: ids of objects maybe gone
+        cdef dict c = self._components_out(components) if components else None
+        before = self._streams
         self._cid = 0
-        if prev.fingerprint != new.fingerprint:
-            out = self._full_node(new, True)
-        else:
-            out = self._diff_node(prev, new)
-            if out is None:
-                out = {}
+        try:
+            if prev.fingerprint != new.fingerprint:
+                out = self._full_node(new, True)
+            else:
+                out = self._diff_node(prev, new)
+                if out is None:
+                    out = {}
+        finally:
+            self._changed.clear()
         self._prev = tree if self._streams == before else self._kept_tree(tree)
-        if components:
-            self._add_components(out, components)
+        if c:
+            out[_C] = c
         _add_top(out, title, events)
         return out
 
     # --- components ("c") ------------------------------------------------------------------------
 
-    cdef void _add_components(self, dict out, object components) except *:
-        """Each rendered component's wire value under ``out["c"]`` (left out when unchanged).
+    cdef void _unregister_print(self, long long cid, long long fingerprint) except *:
+        """``cid`` no longer holds the template ``fingerprint``: another holder lends it, if any."""
+        if self._by_print.get(fingerprint) != cid:
+            return
+        del self._by_print[fingerprint]
+        for other, other_tree in self._ctrees.items():
+            if other != cid and (<Rendered>other_tree).fingerprint == fingerprint:
+                self._by_print[fingerprint] = other
+                break
+
+    cdef dict _components_out(self, object components):
+        """Each rendered component's wire value (left out when unchanged), for ``"c"``.
 
         Every value is computed against what the client holds *before* this diff (a ``-cid``
         reference reads the client's old tree of that cid), and only then is the kept state
-        updated, so the order of ``components`` does not matter."""
+        updated. Components come in render order (a component before those its render placed):
+        they are encoded in reverse, so a component's changed children are known when its own
+        tree is diffed, and their places in it are sent again (``_changed``)."""
         cdef dict c = {}
-        cdef dict fresh = {}  # root fingerprint -> cid sent with full statics in this diff
+        cdef dict whole = {}  # root fingerprint -> the cid that sends its statics in this diff
         cdef list kept = []
         cdef long long cid
-        cdef Rendered tree, prev
+        cdef Rendered tree
         cdef Py_ssize_t before
-        cdef object value, source
+        cdef object value, source, found
+        # Which component sends a template's statics: the first (in render order) of those the
+        # client does not hold at that template, unless the client holds another of it to borrow.
         for key, node in components.items():
-            cid = key
             if type(node) is not Rendered:
-                raise _bad_dynamic(node, f"the tree of component {cid}")
-            tree = <Rendered>node
+                raise _bad_dynamic(node, f"the tree of component {key}")
+            found = self._ctrees.get(key)
+            fingerprint = (<Rendered>node).fingerprint
+            if (found is not None and (<Rendered>found).fingerprint == fingerprint) or fingerprint in whole:
+                continue
+            source = self._by_print.get(fingerprint)
+            if source is None or source == key:
+                whole[fingerprint] = key
+        self._changed.clear()
+        for key in reversed(list(components)):
+            tree = <Rendered>components[key]
+            cid = key
             self._cid = cid
             before = self._streams
             found = self._ctrees.get(cid)
             if found is not None and (<Rendered>found).fingerprint == tree.fingerprint:
                 value = self._diff_node(<Rendered>found, tree)
             else:
-                source = fresh.get(tree.fingerprint)
-                if source is not None:  # borrow from a component sent whole in this diff
+                source = whole.get(tree.fingerprint)
+                if source is not None and source != cid:  # borrow from the one sent whole in this diff
                     value = self._shared_node(<Rendered>components[source], tree)
                     value[_S] = source
                     value[_R] = 1
+                elif source is None:  # borrow from one the client holds
+                    source = self._by_print[tree.fingerprint]
+                    value = self._shared_node(<Rendered>self._ctrees[source], tree)
+                    value[_S] = -<long long>source
+                    value[_R] = 1
                 else:
-                    source = self._by_print.get(tree.fingerprint)
-                    if source is not None and source != cid:  # borrow from one the client holds
-                        value = self._shared_node(<Rendered>self._ctrees[source], tree)
-                        value[_S] = -<long long>source
-                        value[_R] = 1
-                    else:
-                        value = self._full_node(tree)
-                        value[_R] = 1  # a component's root is always stamped (the registry checked it has one)
-                        fresh[tree.fingerprint] = cid
+                    value = self._full_node(tree)
+                    value[_R] = 1  # a component's root is always stamped (the registry checked it has one)
             kept.append((cid, tree if self._streams == before else self._kept_tree(tree)))
             if value is not None:
                 c[_key(cid)] = value
+                self._changed.add(cid)
         self._cid = 0
-        for cid, node in kept:
+        for cid, node in reversed(kept):  # render order: the first holder of a template lends it
+            found = self._ctrees.get(cid)
             self._ctrees[cid] = node
+            if found is not None and (<Rendered>found).fingerprint != (<Rendered>node).fingerprint:
+                self._unregister_print(cid, (<Rendered>found).fingerprint)  # it holds another template now
             if (<Rendered>node).fingerprint not in self._by_print:
                 self._by_print[(<Rendered>node).fingerprint] = cid
-        if c:
-            out[_C] = c
+        return {_key(cid): c[_key(cid)] for cid in sorted(self._changed)} if c else c
 
     cdef dict _shared_node(self, Rendered source, Rendered new):
         """``new`` complete, as a merge onto ``source`` (same fingerprint): every dynamic is sent,
@@ -408,9 +444,10 @@ cdef class Differ:
                 return self._diff_comp(<Comprehension>old, <Comprehension>new)
             return self._full_comp(<Comprehension>new)
         if t is ComponentRef:
-            if type(old) is ComponentRef and (<ComponentRef>old).cid == (<ComponentRef>new).cid:
-                return None  # the same component: its changes travel under "c"
-            return (<ComponentRef>new).cid
+            if type(old) is ComponentRef and (<ComponentRef>old).cid == (<ComponentRef>new).cid \
+                    and (<ComponentRef>new).cid not in self._changed:
+                return None  # the same component, unchanged
+            return (<ComponentRef>new).cid  # new here, or changed: its place is sent again (see _changed)
         raise _bad_dynamic(new, f"dynamic {i}")
 
     cdef object _diff_list(self, list old, list new):

@@ -664,7 +664,7 @@ class LiveChannel:
         rounds = StreamRounds()
         try:
             with rounds.capture():
-                registry.begin_pass()
+                registry.begin_pass(view_renders=not only_components)
                 tree = None if only_components else self._render()
                 components = await registry.settle()
             later = []
@@ -674,8 +674,9 @@ class LiveChannel:
                 # A component no render of this pass placed (send_update, its own event) may sit
                 # where the view's render does not reach (a stream row the client keeps): the
                 # client patches it in place only from a diff of components alone, so it goes next.
-                unplaced = {cid: t for cid, t in components.items() if cid not in registry.placed_cids}
-                placed = {cid: t for cid, t in components.items() if cid in registry.placed_cids} if unplaced else components
+                reached = registry.reached_from_view()
+                unplaced = {cid: t for cid, t in components.items() if cid not in reached}
+                placed = {cid: t for cid, t in components.items() if cid in reached} if unplaced else components
                 first = (differ.join if join else differ.diff)(tree, title, events or None, placed)
                 extra = differ.diff_components(unplaced) if unplaced else None
                 if extra:

@@ -89,7 +89,9 @@ class ComponentRegistry:
         self._by_cid: dict[int, Entry] = {}
         self._next_cid = 1
         self._placed: set[tuple[type, Any]] = set()  # this pass: duplicates are an error
-        self.placed_cids: set[int] = set()  # this pass: the components some render placed
+        # Who placed whom (0: the view): in the latest render of each placer, and in this pass.
+        self._children: dict[int, set[int]] = {}
+        self._pass_children: dict[int, set[int]] = {}
         self._refs: list[tuple[ComponentRef, Entry]] = []
         self._dirty: dict[int, Entry] = {}
         self._fresh: Optional[dict[int, Rendered]] = None  # set while render_fresh runs
@@ -112,10 +114,25 @@ class ComponentRegistry:
 
     # --- placing (during a render) -------------------------------------------------------------
 
-    def begin_pass(self) -> None:
+    def begin_pass(self, view_renders: bool = False) -> None:
+        """A new render pass; ``view_renders``: the view's own render comes first (it re-places
+        its components, so what it placed before no longer counts)."""
         self._placed.clear()
-        self.placed_cids = set()
+        self._pass_children = {}
         self._refs.clear()
+        if view_renders:
+            self._children[0] = set()
+
+    def reached_from_view(self) -> set[int]:
+        """The components this pass rendered where the view's render reaches them: placed by the
+        view, or by a component so reached. (The others, rendered by ``send_update`` or their own
+        events, the client must patch in place: they go in a diff of components alone.)"""
+        return _reach(self._pass_children)
+
+    def on_page(self) -> set[int]:
+        """The components the latest renders place, from the view down: what the client shows
+        once it has applied what was sent (stream rows it keeps aside)."""
+        return _reach(self._children)
 
     def place(self, cls: Any, id: Any, assigns: dict[str, Any]) -> ComponentRef:
         if isinstance(cls, _Ambiguous):
@@ -145,7 +162,9 @@ class ComponentRegistry:
         if entry is None:
             entry = self._add(cls, id)
         entry.marked = False  # rendered again: not destroyed after all
-        self.placed_cids.add(entry.cid)
+        placer = self._rendering[-1].cid if self._rendering else 0
+        self._children.setdefault(placer, set()).add(entry.cid)
+        self._pass_children.setdefault(placer, set()).add(entry.cid)
         ref = ComponentRef(entry.cid, None, cls.__qualname__)
         if self._fresh is not None:
             ref.tree = self._fresh[entry.cid] = self._render(entry)
@@ -213,6 +232,7 @@ class ComponentRegistry:
             for entry in batch:
                 await self._prepare(entry)
             for entry in batch:
+                rendered.pop(entry.cid, None)  # rendered again: after the components its render placed
                 rendered[entry.cid] = self._render(entry)
         for ref, entry in self._refs:
             ref.tree = entry.tree
@@ -241,6 +261,7 @@ class ComponentRegistry:
         if entry.component is None:
             raise ComponentError(f"live component {entry.name} was placed during a fresh render but never mounted")
         token = rendering_component(entry.cid)
+        self._children[entry.cid] = set()  # this render says which components it places
         self._rendering.append(entry)
         try:
             tree = entry.component.render(entry.socket.context)
@@ -272,7 +293,7 @@ class ComponentRegistry:
     def render_fresh(self, render_view: Optional[Callable[[], Rendered]], cids: tuple[int, ...] = ()) -> tuple[Optional[Rendered], dict[int, Rendered]]:
         """The view (if ``render_view``) and components ``cids`` rendered from their current
         state, without ``update``: what the client should be showing when nothing is pending."""
-        self.begin_pass()
+        self.begin_pass(view_renders=render_view is not None)
         self._fresh = {}
         try:
             tree = render_view() if render_view is not None else None
@@ -288,9 +309,13 @@ class ComponentRegistry:
     # --- destruction (PROTOCOL.md §6.5) ---------------------------------------------------------
 
     def mark_for_destroy(self, cids: list[Any]) -> None:
+        """The client removed these from its page. One that the latest renders place again is
+        not marked: the message crossed a render that put it back (a removal, a re-add and
+        another removal in flight can otherwise destroy a component that is on the page)."""
+        on_page = self.on_page() if cids else set()
         for cid in cids:
             entry = self.entry(cid)
-            if entry is not None:
+            if entry is not None and cid not in on_page:
                 entry.marked = True
 
     def destroy(self, cids: list[Any]) -> list[int]:
@@ -304,5 +329,20 @@ class ComponentRegistry:
                 del self._by_cid[cid]
                 del self._by_key[(entry.cls, entry.id)]
                 self._dirty.pop(cid, None)
+                self._children.pop(cid, None)
+                for placed in self._children.values():
+                    placed.discard(cid)
                 gone.append(cid)
         return gone
+
+
+def _reach(children: dict[int, set[int]]) -> set[int]:
+    """The cids reachable from the view (0) through ``children``."""
+    seen: set[int] = set()
+    todo = list(children.get(0, ()))
+    while todo:
+        cid = todo.pop()
+        if cid not in seen:
+            seen.add(cid)
+            todo.extend(children.get(cid, ()))
+    return seen
