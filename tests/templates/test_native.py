@@ -283,7 +283,7 @@ def test_join_str_and_widths():
 )
 def test_join_rejects_bad_dynamics(bad, kind):
     tree = Rendered(1, ("a", "b", "c", "d"), ["x", "y", bad])
-    with pytest.raises(TypeError, match=rf"^dynamic 2 of a Rendered node is {kind}, expected str/Rendered/Comprehension; the node is at tree$"):
+    with pytest.raises(TypeError, match=rf"^dynamic 2 of a Rendered node is {kind}, expected str/Rendered/Comprehension/ComponentRef; the node is at tree$"):
         join(tree)
 
 
@@ -310,7 +310,7 @@ def test_join_rejects_wrong_counts_and_shapes():
         join(Rendered(1, ("a", 2), ["x"]))
     with pytest.raises(TypeError, match=r"Comprehension node has 1 entries but no statics"):
         join(Comprehension(1, (), [[]]))
-    with pytest.raises(TypeError, match=r"^join\(\) expects str/Rendered/Comprehension, got int$"):
+    with pytest.raises(TypeError, match=r"^join\(\) expects str/Rendered/Comprehension/ComponentRef, got int$"):
         join(5)
 
 
