@@ -15,13 +15,14 @@ template does, so precompiled templates load without it.
 from markupsafe import Markup, escape
 
 from .environment import Environment, Template, register_filter
-from .errors import TemplateError, TemplateNotFound, TemplateSyntaxError, UndefinedError
+from .errors import TemplateError, TemplateNotFound, TemplateSecurityWarning, TemplateSyntaxError, UndefinedError
 from .loaders import BaseLoader, DictLoader, FileSystemLoader
 from .tree import Comprehension, Rendered, join
 from .undefined import Undefined
 
 __all__ = [
     "BaseLoader", "Comprehension", "DictLoader", "Environment", "FileSystemLoader", "Markup", "Rendered",
-    "Template", "TemplateError", "TemplateNotFound", "TemplateSyntaxError", "Undefined", "UndefinedError",
+    "Template", "TemplateError", "TemplateNotFound", "TemplateSecurityWarning", "TemplateSyntaxError", "Undefined",
+    "UndefinedError",
     "escape", "join", "register_filter",
 ]

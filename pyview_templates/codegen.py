@@ -6,13 +6,19 @@ Statements and tree nodes; expressions and name resolution are :mod:`.expression
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import warnings
+from collections.abc import Iterator
 from typing import Any
 
 from . import nodes as n
-from ._native import to_html
+from .contextflow import constant_text, loop_start, value_ends_in
+from .contextpolicy import decide
+from .errors import TemplateSecurityWarning
 from .expressions import ExpressionCompiler, _ident
 from .frames import FUNCTION_ROOTS, Frame, LoopInfo, merge_assigned, needs_statements
+from .htmlcontext import Position
 from .linker import (
     InTemplate,
     Library,
@@ -42,6 +48,8 @@ _RUNTIME_IMPORTS = (
     "    BUILTIN_TESTS, MISSING, Comprehension, LoopContext, Markup, Rendered, TemplateModule, Undefined,",
     "    attr_html, call_, caller_body, concat_, cycle_, getattr_, getitem_, iter_, join, loop_key, macro, resolve,",
     "    register_roots, setattr_ns, stream_iter_, stream_ops_, to_html,",
+    "    attrs_html, call_checked_, comment_html, json_attr_, rawtext_html, strict_html, tag_html, unquoted_html,",
+    "    url_html,",
     ")",
 )
 
@@ -54,6 +62,10 @@ class CodeGenerator(ExpressionCompiler):
         self.linked = linked
         self.statics: dict[tuple[str, ...], str] = {}
         self.roots: dict[int, bool] = {}  # fingerprint -> the node renders exactly one element
+        # Where in the HTML the code being compiled is (htmlcontext.py): decides how each
+        # dynamic is escaped. Threaded through the tree in document order.
+        self.html = Position()
+        self._line = 1  # the line of the last dynamic compiled (static text has none of its own)
 
     # --- the module ---------------------------------------------------------------------------------
 
@@ -93,7 +105,7 @@ class CodeGenerator(ExpressionCompiler):
     def _render_function(self) -> list[str]:
         frame = Frame("template")
         frame.declare_assigned(self.linked.body, self.fresh_local)
-        with self.in_template(self.linked.template):
+        with self.in_template(self.linked.template), self.html_from_start():
             code = self.node(self.linked.body, frame, "node")
         lookups = [f"{py} = resolve(ctx, {name!r}, G)" for name, py in frame.lookups.items()]
         return ["def render(ctx):", *_body(lookups + code.stmts + [f"return {code.expr}"]), ""]
@@ -102,7 +114,7 @@ class CodeGenerator(ExpressionCompiler):
         """``{% import %}``: a function building the imported template's exports, run without context."""
         frame = Frame("module")
         frame.declare_assigned(library.body, self.fresh_local)
-        with self.in_template(library.template):
+        with self.in_template(library.template), self.html_from_start():
             code = self.node(library.body, frame, "module")
             exports = ", ".join(f"{name!r}: {self.name(name, frame)}" for name in library.exports)
         lookups = [f"{py} = resolve(None, {name!r}, G)" for name, py in frame.lookups.items()]
@@ -115,6 +127,31 @@ class CodeGenerator(ExpressionCompiler):
         if const is None:
             const = self.statics[statics] = f"S{len(self.statics)}"
         return const
+
+    # --- HTML contexts ------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def html_from_start(self) -> Iterator[None]:
+        """Compile a body that renders on its own (a page, a macro, a call block, a ``set`` block)
+        as starting in HTML text, then go back to the position around it."""
+        saved, self.html = self.html, Position()
+        try:
+            yield
+        finally:
+            self.html = saved
+
+    def where(self, lineno: int) -> str:
+        """``page.html:12``: a template location, as runtime warnings name it."""
+        name = self.current.name if self.current is not None else self.page
+        return f"{name}:{lineno}"
+
+    def security_warning(self, message: str, lineno: int) -> None:
+        warnings.warn(f"{self.where(lineno)}: {message}", TemplateSecurityWarning, stacklevel=2)
+
+    def static_text(self, value: str, builder: NodeBuilder) -> None:
+        builder.text(self.html.text(value))
+        for note in self.html.take_notes():
+            self.security_warning(note, self._line)
 
     # --- frames ------------------------------------------------------------------------------------
 
@@ -149,12 +186,12 @@ class CodeGenerator(ExpressionCompiler):
         return Code(built.stmts, f"Rendered({fp}, {const}, {entry})", ("node", fp), "", fp, const, entry)
 
     def emit(self, body: list[n.Stmt], frame: Frame, builder: NodeBuilder) -> None:
-        for item in body:
+        for k, item in enumerate(body):
             kind = type(item)
             if kind is n.Text:
-                builder.text(item.value)  # type: ignore[attr-defined]
+                self.static_text(item.value, builder)  # type: ignore[attr-defined]
             elif kind is n.Output:
-                self.output(item, frame, builder)  # type: ignore[arg-type]
+                self.output(item, frame, builder, body, k)  # type: ignore[arg-type]
             elif kind is n.If:
                 builder.slot(self.if_(item, frame))  # type: ignore[arg-type]
             elif kind is n.For:
@@ -167,34 +204,59 @@ class CodeGenerator(ExpressionCompiler):
                 with self.in_template(item.template):  # type: ignore[attr-defined]
                     self.emit(item.body, frame, builder)  # type: ignore[attr-defined]
             elif kind is LinkedInclude:
+                self.html.boundary()
                 builder.slot(self.include(item, frame))  # type: ignore[arg-type]
+                self.html.boundary()
             elif kind is MissingInclude:
+                self.html.boundary()
                 builder.slot(Code([], "''", ("e",)))
             elif kind is LinkedBlock:
+                self.html.boundary()
                 builder.slot(self.block(item, frame))  # type: ignore[arg-type]
+                self.html.boundary()
             elif kind is LinkedMacro:
                 builder.statements(self.macro_def(item, frame))  # type: ignore[arg-type]
             elif kind is LinkedCall:
+                self.html.boundary()
                 builder.slot(self.call_block(item, frame))  # type: ignore[arg-type]
             elif kind in (LinkedImport, LinkedFromImport):
                 builder.statements(self.import_(item, frame))  # type: ignore[arg-type]
             else:  # pragma: no cover - the linker produces nothing else
                 raise TypeError(f"unexpected node {item!r}")
 
-    def output(self, item: n.Output, frame: Frame, builder: NodeBuilder) -> None:
+    def output(self, item: n.Output, frame: Frame, builder: NodeBuilder, body: list[n.Stmt], k: int) -> None:
+        """``{{ expr }}`` (``body[k]``): a dynamic, escaped for the HTML context it is in."""
         expr = item.expr
-        if isinstance(expr, n.Const) and (expr.value is None or isinstance(expr.value, (str, int, float))):
-            builder.text(to_html(expr.value))  # constant output folds into the statics
+        folded = constant_text(expr)
+        if folded is not None:
+            self.static_text(folded, builder)  # constant output folds into the statics
             return
+        self._line = item.lineno
         mark = self.mark(item.lineno)
+        where = self.where(item.lineno)
+        if self.html.may_quote() and value_ends_in(self.html, body[k + 1:]):
+            # `class={{ x }}`: the value gets quotes in the statics, so it cannot end early
+            builder.quote_back(self.html.quote_value())
+        policy = decide(self.html.contexts(), expr.name if isinstance(expr, n.Filter) else None)
+        if policy.warn is not None:
+            self.security_warning(
+                f"a value printed {policy.warn} is not made safe by HTML escaping: filter it through "
+                "|tojson (data for a script) or |safe (you vouch for it)",
+                item.lineno,
+            )
+        self.html.after_dynamic()
         if isinstance(expr, n.Call):
             code, is_node = self.call(expr, frame, item.lineno, output=True)
             if is_node:  # a macro's call: a node of its own
+                if policy.helper is not None and code.startswith("call_("):
+                    code = f"call_checked_({policy.check(where)}, {code[len('call_('):]}"
                 builder.slot(Code([], code, ("call",), mark))
             else:
-                builder.slot(Code([], f"to_html({code})", ("e",), mark))
+                builder.slot(Code([], policy.wrap(code, where), ("e",), mark))
             return
-        if isinstance(expr, n.Getattr) and not self.is_loop_attr(expr, frame):
+        if policy.helper is not None or policy.json is not None:
+            code = policy.wrap(self.expr(expr, frame, item.lineno), where)
+        elif isinstance(expr, n.Getattr) and not self.is_loop_attr(expr, frame):
             code = f"attr_html({self.expr(expr.obj, frame, item.lineno)}, {expr.attr!r})"
         else:
             code = f"to_html({self.expr(expr, frame, item.lineno)})"
@@ -205,17 +267,25 @@ class CodeGenerator(ExpressionCompiler):
         before = dict(frame.assigned)
         outcomes: list[dict] = []
         branches: list[tuple[str, Code]] = []
+        self.html.boundary()
+        start, ends = self.html, []  # each branch starts where the `if` is; after it, any end
         for test, body in item.branches:
             frame.assigned = dict(before)
+            self.html = start.copy()
             branches.append((self.expr(test, frame, item.lineno), self.node(body, frame, "if")))
             outcomes.append(frame.assigned)
+            ends.append(self.html)
         frame.assigned = dict(before)
         other = None
+        self.html = start.copy()
         if item.else_body is not None:
             other = self.node(item.else_body, frame, "if")
             outcomes.append(frame.assigned)
         else:
             outcomes.append(before)
+        ends.append(self.html)
+        self.html = Position.merge(ends)
+        self.html.boundary()
         frame.assigned = merge_assigned(outcomes)
         shape = ("if",) + tuple(code.fp for _, code in branches) + ((other.fp,) if other else ())
 
@@ -260,17 +330,25 @@ class CodeGenerator(ExpressionCompiler):
             cond = self.expr(item.filter, filter_frame, lineno)
             pre.append(f"{loop.seq} = [_v for _v in iter_({iterable}) for {target} in (_v,) if {cond}]{mark}")
             seq_expr = loop.seq
+        self.html.boundary()
+        before = self.html
+        start = loop_start(item.body, before)  # an iteration may start where the last one ended
+        self.html = start.copy()
         body = self.node(item.body, inner, "for")
+        self.html = start
         key = self.expr(item.key, inner, lineno) if item.key is not None else None
         body.stmts[:0] = self.frame_init(inner)
         other = None
         if item.else_body is not None:
+            self.html = before.copy()
             # As in Jinja2, `else` (`empty`) runs in a scope of its own, opened in the enclosing
             # scope (so `loop` there is an outer loop's): its `set`s never leak out of the `for`.
             else_frame = Frame("for-else", frame, statement_form=frame.statement_form)
             else_frame.declare_assigned(item.else_body, self.fresh_local)
             other = self.node(item.else_body, else_frame, "if")
             other.stmts[:0] = self.frame_init(else_frame)
+            self.html = Position.merge([start, self.html])
+        self.html.boundary()
         statics, fp, entry = body.statics, fingerprint("for", body.fp), body.entry
         shape = ("for", fp, other.fp if other else None)
         stream_ops = ""
@@ -343,7 +421,8 @@ class CodeGenerator(ExpressionCompiler):
         # The body of `{% set x %}…{% endset %}` is a scope of its own too (Jinja2: frame.inner()).
         inner = Frame("set-block", frame)
         inner.declare_assigned(item.body, self.fresh_local)
-        code = self.node(item.body, inner, "set")
+        with self.html_from_start():
+            code = self.node(item.body, inner, "set")
         init = self.frame_init(inner)
         target = frame.assign(item.target)
         return init + code.stmts + [f"{target} = Markup(join({code.expr})){self.mark(item.lineno)}"]
@@ -406,7 +485,8 @@ class CodeGenerator(ExpressionCompiler):
     def macro_def(self, item: LinkedMacro, frame: Frame) -> list[str]:
         mframe, args = self._function_frame("macro", frame, item.params, item.sig, item.body)
         py = frame.assign(item.name, item.sig)  # from here on (and inside itself) the name is this macro
-        body = self._function_body(mframe, item.params, item.defaults, item.body, "macro", item.lineno)
+        with self.html_from_start():
+            body = self._function_body(mframe, item.params, item.defaults, item.body, "macro", item.lineno)
         head = f"@macro({item.name!r}, {tuple(item.params)!r}{self._flags(item.sig, item.params)}){self.mark(item.lineno)}"
         return [head, f"def {py}({', '.join(args)}):", *body, ""]
 
@@ -418,13 +498,15 @@ class CodeGenerator(ExpressionCompiler):
             sframe = Frame("caller", frame)
             sframe.declare_assigned(body, self.fresh_local)
             func = self.fresh(f"slot_{name}_")
-            lines += [f"def {func}():{mark}", *self._function_body(sframe, [], [], body, "slot", item.lineno), ""]
+            with self.html_from_start():
+                lines += [f"def {func}():{mark}", *self._function_body(sframe, [], [], body, "slot", item.lineno), ""]
             slots.append(f"{name!r}: {func}")
         cframe, args = self._function_frame("caller", frame, item.params, item.sig, item.body)
         func = self.fresh("caller_")
         flags = self._flags(item.sig, item.params) + (f", slots={{{', '.join(slots)}}}" if slots else "")
         lines += [f"@caller_body({tuple(item.params)!r}{flags}){mark}", f"def {func}({', '.join(args)}):"]
-        lines += self._function_body(cframe, item.params, item.defaults, item.body, "caller", item.lineno) + [""]
+        with self.html_from_start():
+            lines += self._function_body(cframe, item.params, item.defaults, item.body, "caller", item.lineno) + [""]
         call, _ = self.call(item.call, frame, item.lineno, caller=func)
         return Code(lines, call, ("call",), mark)
 

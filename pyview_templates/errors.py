@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from .undefined import UndefinedError
 
-__all__ = ["TemplateError", "TemplateSyntaxError", "TemplateNotFound", "UndefinedError"]
+__all__ = ["TemplateError", "TemplateSecurityWarning", "TemplateSyntaxError", "TemplateNotFound", "UndefinedError"]
 
 
 class TemplateError(Exception):
     """Base class of every template error."""
+
+
+class TemplateSecurityWarning(UserWarning):
+    """A template prints a value where escaping cannot make it safe (inside ``<script>``, an
+    ``on*`` attribute, a ``javascript:`` URL…) without saying it is fit there (``|tojson``) or
+    vouching for it (``|safe``). Raised as a warning when the template is compiled; the message
+    names the template, the line and the context."""
 
 
 class TemplateNotFound(TemplateError, LookupError):

@@ -57,6 +57,13 @@ class NodeBuilder:
     def text(self, value: str) -> None:
         self.parts[-1] += value
 
+    def quote_back(self, count: int) -> None:
+        """Put a ``"`` before the last ``count`` characters of the current static: the start of an
+        unquoted attribute value the compiler quotes (a ``"`` inside it becomes a reference)."""
+        part = self.parts[-1]
+        cut = len(part) - count
+        self.parts[-1] = part[:cut] + '"' + part[cut:].replace('"', "&#34;")
+
     def slot(self, code: Code) -> None:
         self._items.append(code)
         self.shapes.append(code.shape)

@@ -9,12 +9,15 @@ and are re-exported from here.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from markupsafe import Markup
 from markupsafe import escape as markup_escape
 
+from .contextescape import (
+    attrs_html, comment_html, json_attr_, rawtext_html, strict_html, tag_html, unquoted_html, url_html,
+)
 from .roots import register as register_roots
 from .tree import ComponentRef, Comprehension, Rendered, join
 from .undefined import Undefined, UndefinedError
@@ -29,6 +32,8 @@ __all__ = [
     "attr_html", "concat_", "escape", "getattr_", "getitem_", "iter_", "join", "resolve", "stream_iter_", "stream_ops_",
     "to_html", "BUILTIN_TESTS", "DEFAULT_GLOBALS", "cycle_", "setattr_ns", "loop_key",
     "MISSING", "Caller", "Macro", "TemplateModule", "call_", "caller_body", "macro", "register_roots",
+    "attrs_html", "call_checked_", "comment_html", "json_attr_", "rawtext_html", "strict_html", "tag_html",
+    "unquoted_html", "url_html",
 ]
 
 
@@ -381,6 +386,18 @@ def call_(func: Any, *args: Any, **kwargs: Any) -> Any:
     if type(result) is ComponentRef:
         return result
     return to_html(result)
+
+
+def call_checked_(check: Callable[[Any], str], func: Any, *args: Any, **kwargs: Any) -> Any:
+    """``{{ f(…) }}`` where the HTML context needs a check (a URL attribute, a tag…): as
+    :func:`call_`, but a plain value goes through ``check`` (one of :mod:`.contextescape`'s
+    helpers) instead of ``to_html``."""
+    if isinstance(func, Macro):
+        return func.tree(*args, **kwargs)
+    result = func(*args, **kwargs)
+    if type(result) is ComponentRef:
+        return result
+    return check(result)
 
 
 class TemplateModule:

@@ -36,5 +36,6 @@ def test_the_native_path_re_exports_the_split_modules():
                 public.add(name)
                 assert getattr(_native, name) is getattr(module, name), name
     assert public == set(_native.__all__) == {
-        "Comprehension", "Rendered", "attr_html", "escape", "getattr_", "getitem_", "join", "resolve", "to_html",
+        "ComponentRef", "Comprehension", "Rendered", "attr_html", "escape", "getattr_", "getitem_", "join", "resolve",
+        "to_html",
     }
