@@ -89,12 +89,24 @@ def refused_scheme(escaped: str, prefix: str = "", follows: bool = False) -> str
     return None
 
 
+_BAD_HEADS = frozenset(BAD_SCHEMES)  # the schemes refused, without their colon
+
+
 def _is_raster_image(data_url_rest: str) -> bool:
     mime = data_url_rest.split(",", 1)[0].split(";", 1)[0].strip().lower()
     return mime in _RASTER_IMAGES
 
 
 def _checked_url(value: Any, where: str, prefix: str, follows: bool) -> str:
+    if type(value) is str and not prefix and not follows:
+        # The common case, without decoding: a plain str has no character references the browser
+        # would decode (its "&" is escaped), so its scheme is the text before the first colon.
+        colon = value.find(":")
+        if colon < 0:
+            return to_html(value)
+        head = value[:colon].lstrip(_CONTROLS_AND_SPACE).replace("\t", "").replace("\n", "").replace("\r", "")
+        if head.lower() not in _BAD_HEADS:
+            return to_html(value)
     s = to_html(value)
     scheme = refused_scheme(s, prefix, follows)
     if scheme is None:
