@@ -148,10 +148,7 @@ cdef class Differ:
         out = self._full_node(<Rendered>tree, True)
         self._prev = tree if self._streams == before else self._kept_tree(tree)
         if components:
-            c = self._components_out(components)
-            self._changed.clear()
-            if c:
-                out[_C] = c
+            self._put_components(out, components)
         _add_top(out, title, events)
         return out
 
@@ -164,10 +161,7 @@ cdef class Differ:
         if self._replaced:
             self._replaced.clear()
         if components:
-            c = self._components_out(components)
-            self._changed.clear()
-            if c:
-                out[_C] = c
+            self._put_components(out, components)
         _add_top(out, title, events)
         return out
 
@@ -217,6 +211,13 @@ cdef class Differ:
         return out
 
     # --- components ("c") ------------------------------------------------------------------------
+
+    cdef void _put_components(self, dict out, object components) except *:
+        """``out["c"]`` for a diff whose view was not walked after its components (join, or none)."""
+        c = self._components_out(components)
+        self._changed.clear()
+        if c:
+            out[_C] = c
 
     cdef void _unregister_print(self, long long cid, long long fingerprint) except *:
         """``cid`` no longer holds the template ``fingerprint``: another holder lends it, if any."""
