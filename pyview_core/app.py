@@ -11,8 +11,9 @@ import json
 import logging
 import os
 from base64 import b64encode
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, AsyncIterator, Optional, Sequence
 
 from starlette.applications import Starlette
 from starlette.middleware.sessions import SessionMiddleware
@@ -30,7 +31,7 @@ from .flash import MAX_AGE as FLASH_MAX_AGE
 from .flash import Flash, FlashTokens
 from .live_view import LiveView
 from .page import PageConfig, RootLayout, default_layout, render_page, warm_default_layout
-from .pubsub import InMemoryPubSub, PubSub
+from .pubsub import PubSub, pubsub_from_env
 from .routing import LiveRouter
 from .runtime import Limits, Runtime
 from .security import TokenSigner, csrf_valid, origin_allowed, resolve_secret
@@ -60,12 +61,39 @@ class _LiveSocketEndpoint:
         await LiveConnection(self.runtime, scope, receive, scope.pop(_RAW_SEND, send)).run()
 
 
+def _own_lifespan(kwargs: dict[str, Any], pubsub: PubSub) -> None:
+    """Start ``pubsub`` when the app starts and close it when it stops, around the user's own
+    ``lifespan`` (or beside their ``on_startup``/``on_shutdown`` handlers)."""
+    if "on_startup" in kwargs or "on_shutdown" in kwargs:
+        kwargs["on_startup"] = [*(kwargs.get("on_startup") or ()), pubsub.start]
+        kwargs["on_shutdown"] = [pubsub.aclose, *(kwargs.get("on_shutdown") or ())]
+        return
+    user_lifespan = kwargs.get("lifespan")
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[Any]:
+        await pubsub.start()
+        try:
+            if user_lifespan is None:
+                yield None
+            else:
+                async with user_lifespan(app) as state:
+                    yield state
+        finally:
+            await pubsub.aclose()
+
+    kwargs["lifespan"] = lifespan
+
+
 class PyView(Starlette):
     """A Starlette app for LiveViews: ``app.add_live_view("/path", MyView)``, then serve with uvicorn.
 
     ``secret_key`` (or ``PYVIEW_SECRET_KEY``) signs tokens and the session cookie; production mode
     (``production=True`` or ``PYVIEW_ENV=production``) refuses to start without one.
     ``allowed_origins`` lists the origins allowed to open the WebSocket (default: the same host).
+    ``pubsub`` is the pub/sub backend; by default ``PYVIEW_PUBSUB_URL`` picks it (a ``redis://``
+    URL: ``RedisPubSub``, shared by several processes), else one process's ``InMemoryPubSub``.
+    The app starts it at startup and closes it at shutdown (around a ``lifespan`` of yours).
     """
 
     def __init__(
@@ -88,6 +116,9 @@ class PyView(Starlette):
         upload_dir: Optional[str | Path] = None,
         **kwargs: Any,
     ) -> None:
+        if pubsub is None:
+            pubsub = pubsub_from_env()  # PYVIEW_PUBSUB_URL: Redis for several processes, else in-memory
+        _own_lifespan(kwargs, pubsub)
         super().__init__(*args, **kwargs)
         if production is None:
             production = os.environ.get("PYVIEW_ENV", "").strip().lower() == "production"
@@ -100,7 +131,7 @@ class PyView(Starlette):
         self.live_router = LiveRouter()
         self.runtime = Runtime(
             router=self.live_router,
-            pubsub=pubsub if pubsub is not None else InMemoryPubSub(),
+            pubsub=pubsub,
             signer=TokenSigner(secret),
             templates=ViewTemplates(auto_reload=not production),
             limits=limits,

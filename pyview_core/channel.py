@@ -19,6 +19,7 @@ every topic (one failure does not skip the rest), then call the view's ``disconn
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import traceback
 from collections.abc import Coroutine
@@ -43,6 +44,7 @@ from .forms import FormError, decode_form, merge_meta
 from .live_socket import ConnectedLiveViewSocket, Navigation, Visitor
 from .live_view import LiveView, UnknownEvent, bind_handle_params, invoke, url_params
 from .mailbox import Mailbox, MailboxClosed
+from .pubsub import LocalInfo
 from .routing import LiveRoute, parse_live_url
 from .runtime import Runtime
 from .stream import StreamRounds
@@ -109,6 +111,7 @@ class LiveChannel:
         self.crash: Optional[tuple[BaseException, str]] = None  # what ended it, and where (for test clients)
         self._sent_title: Optional[str] = None
         self._topics: dict[str, None] = {}
+        self._leave_callbacks: list[Callable[[], Any]] = []  # socket.on_leave: run at teardown (Presence untracks)
         self._handlers: dict[Optional[str], tuple[Any, Any]] = {}
         self._release_upload = release_upload
         self._uploads: Optional[ViewUploads] = None  # made by the first upload message: most views never upload
@@ -266,6 +269,14 @@ class LiveChannel:
             except Exception:
                 logger.exception("%s: unsubscribing from %r failed (continuing with the others)", self.view_name, topic)
         self._topics.clear()
+        for callback in self._leave_callbacks:
+            try:
+                result = callback()
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                logger.exception("%s: a leave callback (%r) failed", self.view_name, callback)
+        self._leave_callbacks.clear()
         try:
             await self.view.disconnect(self.socket)
         except Exception:
@@ -285,10 +296,18 @@ class LiveChannel:
     async def broadcast(self, topic: str, message: Any) -> None:
         await self.runtime.pubsub.broadcast(topic, message)
 
+    async def broadcast_from(self, topic: str, message: Any) -> None:
+        await self.runtime.pubsub.broadcast_from(self.on_pubsub, topic, message)
+
     def on_pubsub(self, topic: str, message: Any) -> None:
-        """Pub/sub callback: queue ``InfoEvent(topic, message)`` without blocking the publisher."""
-        if not self.mailbox.offer((INFO, InfoEvent(topic, message))):
+        """Pub/sub callback: queue ``InfoEvent(topic, message)`` without blocking the publisher
+        (a ``LocalInfo``, such as Presence's ``presence_diff``, arrives under its own name)."""
+        event = InfoEvent(message.name, message.payload) if type(message) is LocalInfo else InfoEvent(topic, message)
+        if not self.mailbox.offer((INFO, event)):
             self._overflowed(f"pub/sub on {topic!r} outpaces handle_info")
+
+    def on_leave(self, callback: Callable[[], Any]) -> None:
+        self._leave_callbacks.append(callback)
 
     async def post_info(self, event: InfoEvent) -> None:
         """``await socket.send_info``: wait while the mailbox is past its producer window.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import Any, Generic, Optional, Protocol, TypeGuard, TypeVar, Union
+from typing import Any, Callable, Generic, Optional, Protocol, TypeGuard, TypeVar, Union
 
 import orjson
 from starlette.authentication import AuthCredentials, UnauthenticatedUser
@@ -120,6 +120,10 @@ class ViewHost(Protocol):
 
     async def broadcast(self, topic: str, message: Any) -> None: ...
 
+    async def broadcast_from(self, topic: str, message: Any) -> None: ...
+
+    def on_leave(self, callback: Callable[[], Any]) -> None: ...
+
     async def post_info(self, event: InfoEvent) -> None: ...
 
     def post_info_nowait(self, event: InfoEvent) -> bool: ...
@@ -162,8 +166,22 @@ class ConnectedLiveViewSocket(_SocketBase, Generic[T]):
         await self._host.unsubscribe(topic)
 
     async def broadcast(self, topic: str, message: Any) -> None:
-        """Send ``message`` to every subscriber of ``topic``, this view included."""
+        """Send ``message`` to every subscriber of ``topic``, this view included.
+
+        With several processes (``RedisPubSub``) the message travels as JSON: a value that cannot
+        be encoded raises ``MessageNotEncodable`` here, and subscribers elsewhere get the decoded
+        JSON (tuples as lists, dataclasses as dicts).
+        """
         await self._host.broadcast(topic, message)
+
+    async def broadcast_from(self, topic: str, message: Any) -> None:
+        """As ``broadcast``, but this view does not get its own message (Phoenix's ``broadcast_from``)."""
+        await self._host.broadcast_from(topic, message)
+
+    def on_leave(self, callback: Callable[[], Any]) -> None:
+        """Call ``callback()`` (awaited if it returns an awaitable) once this view has gone:
+        closed, crashed, or navigated away. ``Presence`` untracks the view's entries this way."""
+        self._host.on_leave(callback)
 
     # --- scheduling and jobs ------------------------------------------------------------------
 

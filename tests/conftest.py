@@ -60,3 +60,27 @@ def chromium():
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """One redis-server for the session (tests use their own topics or prefixes)."""
+    from redis_server import RedisServer
+
+    server = RedisServer().start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def fresh_redis():
+    """A redis-server of this test's own, which it may stop, kill and start again on its port."""
+    from redis_server import RedisServer
+
+    server = RedisServer().start()
+    try:
+        yield server
+    finally:
+        server.close()
