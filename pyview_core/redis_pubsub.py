@@ -329,6 +329,14 @@ class RedisPubSub:
         interest when it reconnects.
         """
         conn = self._sub_conn
+        if conn is None and confirm and self._link.down_since is None and self._connected is not None:
+            # The first connection is being made: its SUBSCRIBE will include this topic, and its
+            # control channel, subscribed last, is confirmed after it.
+            try:
+                await asyncio.wait_for(asyncio.shield(self._connected.wait()), self.confirm_timeout)
+            except asyncio.TimeoutError:
+                pass
+            return
         if conn is None or not conn.is_connected:
             return
         channel = self._prefix + topic.encode()
@@ -354,7 +362,8 @@ class RedisPubSub:
             try:
                 await conn.connect()
                 self._sub_conn = conn
-                channels = [self._control, *(self._prefix + t.encode() for t in self._local.topics())]
+                # The control channel last: its confirmation means every topic's came before it.
+                channels = [*(self._prefix + t.encode() for t in self._local.topics()), self._control]
                 await conn.send_packed_command(conn.pack_command(b"SUBSCRIBE", *channels), check_health=False)
                 await self._read(conn, len(channels) - 1)
             except LINK_ERRORS as exc:
