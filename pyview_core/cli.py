@@ -3,10 +3,11 @@
     pyview serve examples.app:app                        # http://127.0.0.1:8000
     pyview serve myproject.web:create_app --factory --host 0.0.0.0 --port 8080
     pyview serve myproject.web:app --reload              # development: restart on file changes
+    PYVIEW_PUBSUB_URL=redis://localhost:6379/0 pyview serve myproject.web:app --workers 4
     pyview compile templates/                            # precompile templates (pyview_templates.cli)
 
-``serve`` runs one uvicorn worker with defaults measured for LiveView traffic (many small
-WebSocket frames, render-heavy handlers) rather than uvicorn's general-purpose ones:
+``serve`` runs uvicorn with defaults measured for LiveView traffic (many small WebSocket
+frames, render-heavy handlers) rather than uvicorn's general-purpose ones:
 
 * the fastest event loop and HTTP parser that are installed: uvloop and httptools come with
   ``pip install 'pyview[fast]'``; without them asyncio and h11 are used, and the startup log
@@ -18,7 +19,24 @@ WebSocket frames, render-heavy handlers) rather than uvicorn's general-purpose o
   ``gc.freeze()``, so full collections stop rescanning the long-lived heap, and the
   generation-0 threshold is raised (700 → 50,000) so that building a large tree is not
   interrupted by collections that find nothing: a 10,000-row tree is built with no collection
-  at all, where the default runs several per build (see benchmarks/README.md).
+  at all, where the default runs several per build (see benchmarks/README.md). With several
+  workers, each tunes its own collector once its app has started.
+
+One worker (the default) is one process. ``--workers N`` runs N of them behind uvicorn's
+process supervisor, all accepting on one socket, so that render-heavy traffic uses N cores.
+The workers share nothing but what the app keeps outside them, which is why it is refused
+unless two things are shared:
+
+* the pub/sub: a broadcast must reach the views on every worker, and the in-memory default
+  only reaches its own process's. Set ``PYVIEW_PUBSUB_URL=redis://host:6379/0`` (or pass
+  ``pubsub=RedisPubSub(...)`` to ``PyView``); ``serve`` exits with status 2 otherwise.
+* the signing secret: a page rendered by one worker is joined over a WebSocket that may land
+  on another, which must accept its tokens and session cookie. When ``PYVIEW_SECRET_KEY`` is
+  not set, ``serve`` generates one development secret and hands it to every worker (it logs
+  so; sessions do not survive a restart). Production still requires a fixed one.
+
+The same two settings let separate ``pyview serve`` processes (on several ports or machines,
+behind any load balancer) serve one app without sticky sessions.
 
 Every default can be changed by a flag; ``pyview serve --help`` lists them. Mistakes in the
 ``module:app`` argument are one-line errors with exit status 2, not tracebacks.
@@ -33,6 +51,7 @@ import importlib.util
 import inspect
 import logging
 import os
+import secrets
 import socket
 import sys
 import traceback
@@ -41,6 +60,7 @@ from types import TracebackType
 from typing import Any, Callable, Sequence
 
 import uvicorn
+import uvicorn.config
 
 EXIT_USAGE = 2
 DEFAULT_GC_THRESHOLD = 50_000
@@ -48,6 +68,8 @@ LOOPS = ("auto", "asyncio", "uvloop")
 HTTP_IMPLS = ("auto", "h11", "httptools")
 WS_IMPLS = ("auto", "websockets-sansio", "websockets", "wsproto")
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+SECRET_ENV = "PYVIEW_SECRET_KEY"
+PUBSUB_URL_ENV = "PYVIEW_PUBSUB_URL"
 
 logger = logging.getLogger("uvicorn.error")  # uvicorn configures it: our line sits with its own
 
@@ -132,6 +154,7 @@ class ServeOptions:
     ws_per_message_deflate: bool
     gc_freeze: bool
     gc_threshold: int | None
+    workers: int = 1
 
     def describe(self) -> str:
         """The one startup log line: which implementations are actually in use."""
@@ -141,7 +164,8 @@ class ServeOptions:
         gc_part = "gc " + ("frozen after startup" if self.gc_freeze else "not frozen")
         gc_part += f", gen-0 threshold {self.gc_threshold}" if self.gc_threshold else ", default thresholds"
         deflate = "on" if self.ws_per_message_deflate else "off"
-        return (f"pyview serve: loop {self.loop}, http {self.http}, ws {self.ws} "
+        workers = f"{self.workers} workers, " if self.workers > 1 else ""
+        return (f"pyview serve: {workers}loop {self.loop}, http {self.http}, ws {self.ws} "
                 f"(per-message deflate {deflate}), {gc_part}{hint}")
 
 
@@ -153,12 +177,15 @@ def resolve_options(
     ws_per_message_deflate: bool = False,
     gc_freeze: bool = True,
     gc_threshold: int | None = DEFAULT_GC_THRESHOLD,
+    workers: int = 1,
 ) -> ServeOptions:
     """Turn ``auto`` into the implementation that will run, so the log line can name it.
 
     ``auto`` prefers the C implementations and falls back silently; naming one that is not
     installed is a ``ServeError`` (the user asked for it explicitly).
     """
+    if workers < 1:
+        raise ServeError(f"--workers must be at least 1, got {workers}")
     if loop not in LOOPS:
         raise ServeError(f"--loop must be one of {', '.join(LOOPS)}, got {loop!r}")
     if http not in HTTP_IMPLS:
@@ -180,7 +207,7 @@ def resolve_options(
         raise ServeError(f"--ws {ws}: the {needs} package is not installed")
     if gc_threshold is not None and gc_threshold < 1:
         raise ServeError(f"--gc-threshold must be a positive number of allocations, got {gc_threshold}")
-    return ServeOptions(loop, http, ws, ws_per_message_deflate, gc_freeze, gc_threshold)
+    return ServeOptions(loop, http, ws, ws_per_message_deflate, gc_freeze, gc_threshold, workers)
 
 
 def tune_gc(options: ServeOptions) -> None:
@@ -214,6 +241,99 @@ class TunedServer(uvicorn.Server):
             tune_gc(self.pyview_options)
 
 
+class WorkerConfig(uvicorn.Config):
+    """The uvicorn ``Config`` handed (pickled) to each worker of ``--workers N``; it tunes the
+    worker's collector once the app has started in that worker.
+
+    uvicorn's process supervisor builds each worker's ``uvicorn.Server`` itself, inside the
+    worker (its ``Multiprocess`` takes no ``target`` since uvicorn 0.51), so a ``TunedServer``
+    cannot be handed over. The config can: when the worker loads it, the app's lifespan is
+    wrapped so that ``tune_gc`` runs right after the lifespan startup (the imports, templates
+    and whatever the startup built are all alive by then), whether or not the app implements
+    lifespan. Module-level, as the worker unpickles it.
+    """
+
+    pyview_options: ServeOptions | None = None
+
+    def load(self) -> None:
+        super().load()
+        if self.pyview_options is not None:
+            self.lifespan_class = _tuned_lifespan(self.lifespan_class, self.pyview_options)
+
+
+def _tuned_lifespan(base: type, options: ServeOptions) -> type:
+    """A subclass of uvicorn's lifespan class ``base`` that tunes the collector after startup."""
+
+    class TunedLifespan(base):  # type: ignore[valid-type, misc]
+        async def startup(self) -> None:
+            await super().startup()
+            if not self.should_exit:  # else the startup failed and the worker is about to exit
+                tune_gc(options)
+
+    return TunedLifespan
+
+
+def _production_env() -> bool:
+    """``PYVIEW_ENV=production``, read as ``resolve_secret`` reads it."""
+    return os.environ.get("PYVIEW_ENV", "").strip().lower() == "production"
+
+
+def _check_workers_share_pubsub(app: Any, target: str, workers: int) -> None:
+    """Refuse several workers when a broadcast could not reach the views on the other workers."""
+    pubsub = getattr(app, "pubsub", None)
+    if pubsub is None:
+        reason = f"{target} has no pub/sub (it is a {type(app).__name__}, not a PyView)"
+    elif getattr(pubsub, "process_local", True):
+        reason = (f"the app's pub/sub ({type(pubsub).__name__}) is process-local: it only reaches "
+                  "the views in its own process")
+    else:
+        return
+    raise ServeError(
+        f"--workers {workers}: {reason}. Each worker is a separate process, so a broadcast would "
+        f"not reach users connected to the other workers. Use a shared broker: set "
+        f"{PUBSUB_URL_ENV}=redis://host:6379/0, or pass pubsub=RedisPubSub(...) to PyView"
+    )
+
+
+def _refuse_generated_secret_in_production(app: Any) -> None:
+    """An app built with ``production=True`` must not run on the secret ``serve`` generated.
+
+    ``PYVIEW_ENV=production`` is seen before the secret is generated (none is); an app that
+    sets ``production=True`` in code is only seen once imported, and if it signs with the
+    generated secret, ``resolve_secret``'s own refusal is raised, as with one worker.
+    """
+    if getattr(app, "production", False) is not True:
+        return
+    signer = getattr(getattr(app, "runtime", None), "signer", None)
+    if getattr(signer, "_secret", None) != os.environ.get(SECRET_ENV):
+        return  # the app passes secret_key= itself
+    from pyview_core.security import ConfigurationError, resolve_secret
+
+    del os.environ[SECRET_ENV]
+    try:
+        resolve_secret(None, production=True)
+    except ConfigurationError as exc:  # its message is the one to show
+        raise ServeError(str(exc)) from None
+
+
+def _run_workers(config: WorkerConfig) -> None:
+    """Bind the socket here and run ``config.workers`` worker processes on it until interrupted."""
+    from uvicorn.supervisors import Multiprocess
+
+    try:
+        sockets = [config.bind_socket()]
+    except SystemExit:  # e.g. the port is taken: uvicorn has logged why
+        raise SystemExit(3) from None
+    if "target" in inspect.signature(Multiprocess).parameters:  # uvicorn < 0.51: the parent passes the target
+        supervisor = Multiprocess(config, target=uvicorn.Server(config=config).run, sockets=sockets)
+    else:
+        supervisor = Multiprocess(config, sockets=sockets)
+    supervisor.run()
+    startup_failure = getattr(uvicorn.config, "STARTUP_FAILURE", 3)
+    if any(getattr(process, "exitcode", None) == startup_failure for process in supervisor.processes):
+        raise SystemExit(3)  # a worker could not start its app: uvicorn has logged why
+
+
 def serve(
     app: str | Callable[..., Any],
     *,
@@ -232,20 +352,53 @@ def serve(
 ) -> None:
     """Serve ``app`` (``"module:attr"`` or an ASGI app object) with uvicorn until interrupted.
 
+    With ``workers > 1``, ``app`` must be an import string (each worker imports it), its
+    pub/sub must not be process-local, and when ``PYVIEW_SECRET_KEY`` is not set a development
+    secret is generated here and shared by the workers (through their environment).
+
     Raises ``ServeError`` for anything the caller asked for that cannot be done, before the
     server starts; ``main`` turns it into a one-line message and exit status 2.
     """
-    if workers != 1:
-        raise ServeError(
-            f"--workers {workers}: only 1 worker is supported for now (several workers need a "
-            "shared pub/sub such as Redis, which pyview does not have yet)"
-        )
     if log_level not in LOG_LEVELS:
         raise ServeError(f"--log-level must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
     if not 0 <= port <= 65535:
         raise ServeError(f"--port must be between 0 and 65535, got {port}")
     options = resolve_options(loop=loop, http=http, ws=ws, ws_per_message_deflate=ws_per_message_deflate,
-                              gc_freeze=gc_freeze, gc_threshold=gc_threshold)
+                              gc_freeze=gc_freeze, gc_threshold=gc_threshold, workers=workers)
+    if workers > 1:
+        if not isinstance(app, str):
+            raise ServeError(f"--workers {workers} needs the app as an import string (module:app): "
+                             "each worker process imports it")
+        if reload:
+            raise ServeError(f"--workers {workers} cannot be combined with --reload (the reloader restarts "
+                             "one process): use --reload with one worker in development")
+    generated_secret = None
+    if workers > 1 and not os.environ.get(SECRET_ENV) and not _production_env():
+        # Before the app is imported, here and in the workers, which inherit the environment:
+        # otherwise each would sign with a random secret of its own, and a page rendered by one
+        # worker could not be joined on another.
+        generated_secret = secrets.token_urlsafe(48)
+        os.environ[SECRET_ENV] = generated_secret
+    try:
+        _serve(app, options, host=host, port=port, reload=reload, factory=factory,
+               log_level=log_level, generated_secret=generated_secret)
+    finally:
+        if generated_secret is not None and os.environ.get(SECRET_ENV) == generated_secret:
+            del os.environ[SECRET_ENV]  # serve() called in-process leaves the environment as it found it
+
+
+def _serve(
+    app: str | Callable[..., Any],
+    options: ServeOptions,
+    *,
+    host: str,
+    port: int,
+    reload: bool,
+    factory: bool,
+    log_level: str,
+    generated_secret: str | None,
+) -> None:
+    workers = options.workers
     if isinstance(app, str):
         loaded = load_app(app, factory=factory)  # fail here, on one line, rather than inside uvicorn
     elif reload:
@@ -254,23 +407,45 @@ def serve(
         loaded = app
         if _not_asgi(app):
             raise ServeError(f"{app!r} is not an ASGI app: {_not_asgi(app)}")
+    if workers > 1:
+        assert isinstance(app, str)
+        _check_workers_share_pubsub(loaded, app, workers)
+        if generated_secret is not None:
+            _refuse_generated_secret_in_production(loaded)
 
-    config = uvicorn.Config(
-        # The reloader's child imports the app itself; otherwise serve the object we checked.
-        app if reload else loaded,
+    separate_processes = reload or workers > 1
+    config = (WorkerConfig if workers > 1 else uvicorn.Config)(
+        # The reloader's child and the workers import the app themselves; otherwise serve the
+        # object we checked.
+        app if separate_processes else loaded,
         host=host,
         port=port,
         reload=reload,
-        factory=factory and reload,
+        workers=workers,
+        factory=factory and separate_processes,
         loop=options.loop,
         http=options.http,
         ws=options.ws,
         ws_per_message_deflate=options.ws_per_message_deflate,
         log_level=log_level,
     )
+    logger.info(options.describe())
+    if workers > 1:
+        if generated_secret is not None:
+            logger.warning(
+                "pyview serve: %s is not set: generated a development secret, shared by the %d workers "
+                "(sessions and signed tokens will not survive a restart; a fixed one is required in production)",
+                SECRET_ENV, workers,
+            )
+        assert isinstance(config, WorkerConfig)
+        config.pyview_options = options
+        try:
+            _run_workers(config)
+        except KeyboardInterrupt:  # before the supervisor has installed its signal handlers
+            pass
+        return
     server = TunedServer(config=config)
     server.pyview_options = options
-    logger.info(options.describe())
     try:
         if reload:
             from uvicorn.supervisors import ChangeReload
@@ -290,13 +465,16 @@ def serve(
 
 def _add_serve_parser(sub: Any) -> None:
     p = sub.add_parser("serve", help="serve an ASGI app (a PyView) with uvicorn, tuned for live views",
-                       description="Serve MODULE:APP with one uvicorn worker, tuned for LiveView traffic.")
+                       description="Serve MODULE:APP with uvicorn, tuned for LiveView traffic.")
     p.add_argument("app", metavar="MODULE:APP", help="where the app is, e.g. examples.app:app")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port to bind (default 8000; 0 picks a free one)")
     p.add_argument("--reload", action="store_true", help="restart when source files change (development)")
     p.add_argument("--factory", action="store_true", help="MODULE:APP is a function that returns the app")
-    p.add_argument("--workers", type=int, default=1, help="worker processes; only 1 for now")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help=f"worker processes (default 1). More than 1 needs a shared pub/sub "
+                        f"({PUBSUB_URL_ENV}=redis://host:6379/0) and one {SECRET_ENV} for all "
+                        "(generated for development when unset); not with --reload")
     p.add_argument("--log-level", default="info", choices=LOG_LEVELS, help="default info")
     p.add_argument("--loop", default="auto", choices=LOOPS, help="event loop (default: uvloop if installed)")
     p.add_argument("--http", default="auto", choices=HTTP_IMPLS, help="HTTP parser (default: httptools if installed)")

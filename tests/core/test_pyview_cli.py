@@ -132,11 +132,61 @@ def test_module_that_raises_shows_its_own_traceback_then_one_line(in_dir, capsys
     assert "pyview_core/cli.py" not in err  # none of our frames
 
 
-@pytest.mark.parametrize("workers", ["2", "0"])
-def test_only_one_worker_for_now(in_dir, capsys, workers: str) -> None:
-    assert cli.main(["serve", "cli_gc_app:app", "--workers", workers]) == 2
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--workers", "0"], "--workers must be at least 1, got 0"),
+        (["--workers", "-3"], "--workers must be at least 1, got -3"),
+        (["--workers", "2", "--reload"], "--workers 2 cannot be combined with --reload"),
+        # A raw ASGI app has no pub/sub: nothing would carry broadcasts between the workers.
+        (["--workers", "2"], "--workers 2: cli_gc_app:app has no pub/sub (it is a function, not a PyView)"),
+    ],
+)
+def test_workers_mistakes_are_one_line_and_exit_2(in_dir, capsys, argv: list[str], expected: str) -> None:
+    assert cli.main(["serve", "cli_gc_app:app", *argv]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"pyview serve: error: --workers {workers}: only 1 worker") and "Traceback" not in err
+    assert err.startswith(f"pyview serve: error: {expected}") and "Traceback" not in err, err
+
+
+def test_workers_need_an_import_string(in_dir) -> None:
+    from cli_gc_app import app
+
+    with pytest.raises(cli.ServeError, match=r"--workers 2 needs the app as an import string"):
+        cli.serve(app, workers=2)
+
+
+def test_workers_with_an_in_memory_pubsub_are_refused_and_the_environment_is_restored(in_dir, monkeypatch, capsys) -> None:
+    """No secret set: one is generated for the workers, and taken back when serve() refuses."""
+    (in_dir / "cli_memory_app.py").write_text("from pyview_core import PyView\napp = PyView()\n", encoding="utf-8")
+    monkeypatch.delenv("PYVIEW_SECRET_KEY")
+    monkeypatch.delenv("PYVIEW_PUBSUB_URL", raising=False)
+    monkeypatch.delenv("PYVIEW_ENV", raising=False)
+    assert cli.main(["serve", "cli_memory_app:app", "--workers", "3"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("pyview serve: error: --workers 3: the app's pub/sub (InMemoryPubSub) is process-local")
+    assert "PYVIEW_PUBSUB_URL=redis://host:6379/0" in err and "pubsub=RedisPubSub(...)" in err
+    assert "PYVIEW_SECRET_KEY" not in os.environ
+
+
+def test_workers_never_run_a_production_app_on_a_generated_secret(in_dir, monkeypatch, capsys) -> None:
+    """``production=True`` in code is only known once the app is imported: the generated secret
+    let it import, and ``serve`` refuses with ``resolve_secret``'s own message."""
+    (in_dir / "cli_production_app.py").write_text(textwrap.dedent("""
+        from pyview_core import PyView
+        from pyview_core.redis_pubsub import RedisPubSub
+        app = PyView(production=True, pubsub=RedisPubSub("redis://127.0.0.1:1/0"))  # never connected
+    """), encoding="utf-8")
+    monkeypatch.delenv("PYVIEW_SECRET_KEY")
+    monkeypatch.delenv("PYVIEW_ENV", raising=False)
+    assert cli.main(["serve", "cli_production_app:app", "--workers", "2"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("pyview serve: error: PYVIEW_SECRET_KEY is not set. In production"), err
+    assert "PYVIEW_SECRET_KEY" not in os.environ
+
+
+def test_the_log_line_counts_workers() -> None:
+    assert "pyview serve: loop " in cli.resolve_options().describe()
+    assert cli.resolve_options(workers=4).describe().startswith("pyview serve: 4 workers, loop ")
 
 
 def test_usage_errors_exit_2(in_dir, capsys) -> None:

@@ -5,6 +5,9 @@ page (the dead render; its session cookie is kept), open ``/live/websocket`` wit
 token and the cookie, and join the view. Replies are matched to their refs; pushes go to
 ``on_push``. It is lean on purpose (one reader task, no merge of the rendered tree) so that a
 thousand of them fit beside the server on a small machine.
+
+``socket_base`` sends the WebSocket to another server than the page came from (two processes
+behind one load balancer, without sticky sessions); by default both go to ``base``.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ class LiveClient:
     base: str
     path: str
     on_push: Callable[[str, dict], None] = lambda event, payload: None
+    socket_base: str | None = None
+    dead_render: str = ""  # the page the GET returned
     ws: ClientConnection | None = None
     topic: str = ""
     join_ref: str = ""
@@ -47,12 +52,15 @@ class LiveClient:
         # own session, even when many open at once.
         response = await http.send(httpx.Request("GET", self.base + self.path))
         response.raise_for_status()
-        page = response.text
+        page = self.dead_render = response.text
         container, csrf = _CONTAINER.search(page), _CSRF.search(page)
         assert container and csrf, page[:300]
         cookie = "; ".join(c.split(";", 1)[0] for c in response.headers.get_list("set-cookie"))
-        url = self.base.replace("http", "ws", 1) + "/live/websocket?_csrf_token=" + quote(html.unescape(csrf["csrf"])) + "&vsn=2.0.0"
-        self.ws = await connect(url, additional_headers={"Cookie": cookie, "Origin": self.base}, compression=None, max_size=None, ping_interval=None)
+        # The Origin is the socket server's own, as when a load balancer puts both servers
+        # behind one public host.
+        socket_base = self.socket_base or self.base
+        url = socket_base.replace("http", "ws", 1) + "/live/websocket?_csrf_token=" + quote(html.unescape(csrf["csrf"])) + "&vsn=2.0.0"
+        self.ws = await connect(url, additional_headers={"Cookie": cookie, "Origin": socket_base}, compression=None, max_size=None, ping_interval=None)
         self._reader = asyncio.create_task(self._read())
         self.topic = "lv:" + html.unescape(container["id"])
         self.join_ref = self.next_ref()
