@@ -18,6 +18,7 @@ from .gallery import gallery
 from .home.home import HomeLiveView
 from .js.js import JsLiveView
 from .live_output.live_output import LiveOutputView
+from .realtime import PUBSUB
 from .signup.signup import SignupLiveView
 from .table.table import ItemLiveView, TableLiveView
 from .todo.todo import TodoLiveView
@@ -33,6 +34,7 @@ STYLESHEET = '<link rel="stylesheet" href="/assets/examples.css">'
 def create_app(**options) -> PyView:
     """The examples app; ``options`` go to ``PyView`` (tests pass a fixed secret)."""
     options.setdefault("lifespan", uploads_lifespan)  # deletes the upload example's photos at shutdown
+    options.setdefault("pubsub", PUBSUB)  # the one the chat's presence uses (Redis with PYVIEW_PUBSUB_URL)
     options["head_html"] = STYLESHEET + options.get("head_html", "")
     app = PyView(title_suffix=" · pyview", default_title="pyview", **options)
     app.add_live_view("/", HomeLiveView)

@@ -24,6 +24,8 @@ from .component_registry import ComponentError
 from .live_component import ComponentSocket, LiveComponent, assign
 from .live_view import LiveView
 from .model_form import to_form
+from .presence import Presence
+from .pubsub import InMemoryPubSub, MessageNotEncodable, PubSubError, PubSubUnavailable, pubsub_from_env
 from .stream import Stream, StreamError
 from .uploads import (
     ConsumedUpload, ExternalUploadMeta, UploadConfig, UploadConstraints, UploadEntry, UploadError, live_file_input,
@@ -43,4 +45,15 @@ __all__ = [
     "LiveViewSocket", "PyView", "Stream", "StreamError", "UnconnectedSocket", "UploadConfig", "UploadConstraints",
     "UploadEntry", "UploadError", "event", "is_connected", "LiveSession", "OnMount", "requires", "to_form",
     "LiveComponent", "ComponentSocket", "ComponentError", "assign",
+    "InMemoryPubSub", "MessageNotEncodable", "Presence", "PubSubError", "PubSubUnavailable", "RedisPubSub",
+    "pubsub_from_env",
 ]
+
+
+def __getattr__(name: str):
+    # RedisPubSub needs the redis package (the `redis` extra): imported only when asked for.
+    if name == "RedisPubSub":
+        from .redis_pubsub import RedisPubSub
+
+        return RedisPubSub
+    raise AttributeError(f"module 'pyview_core' has no attribute {name!r}")

@@ -45,6 +45,7 @@ Every default can be changed by a flag; ``pyview serve --help`` lists them. Mist
 from __future__ import annotations
 
 import argparse
+import copy
 import gc
 import importlib
 import importlib.util
@@ -273,6 +274,18 @@ def _tuned_lifespan(base: type, options: ServeOptions) -> type:
     return TunedLifespan
 
 
+def log_config(log_level: str = "info") -> dict[str, Any]:
+    """uvicorn's logging configuration, plus pyview's own logger on uvicorn's handler.
+
+    Without it, pyview's INFO lines (pub/sub connected, presence reaping) would be dropped and
+    its warnings printed unformatted by Python's last-resort handler; ``--log-level`` sets both.
+    """
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    level = uvicorn.config.LOG_LEVELS.get(log_level, logging.INFO)
+    config["loggers"]["pyview_core"] = {"handlers": ["default"], "level": level, "propagate": False}
+    return config
+
+
 def _production_env() -> bool:
     """``PYVIEW_ENV=production``, read as ``resolve_secret`` reads it."""
     return os.environ.get("PYVIEW_ENV", "").strip().lower() == "production"
@@ -428,6 +441,7 @@ def _serve(
         ws=options.ws,
         ws_per_message_deflate=options.ws_per_message_deflate,
         log_level=log_level,
+        log_config=log_config(log_level),
     )
     logger.info(options.describe())
     if workers > 1:

@@ -1,4 +1,5 @@
-"""The chat example (``examples/chat``): two sessions talking through pub/sub, a stream with a limit.
+"""The chat example (``examples/chat``): two sessions talking through pub/sub, a stream with a
+limit, and who is here (``Presence``: names, the typing indicator).
 
 Each test gets an empty room: the example keeps the room's history in a module-level list
 (``HISTORY``, what a new tab starts with), swapped here for a fresh one.
@@ -198,8 +199,96 @@ def test_the_send_form_only_takes_what_it_has(app):
         async with live(app, "/chat") as a:
             with pytest.raises(LiveViewTestError, match="author"):
                 await a.form("#send-form form", {"text": "x", "author": "someone else"}).submit()
-            with pytest.raises(LiveViewTestError, match="no phx-change"):
-                await a.form("#send-form form", {"text": "x"}).change()
+            await a.form("#send-form form", {"text": "x"}).change()  # typing: nothing is sent
             assert messages(a) == [] and text(a, "#no-messages") == "No messages yet."
+
+    run(scenario())
+
+
+# --- who is here (Presence) ---------------------------------------------------------------------
+
+
+def here(view) -> list[str]:
+    """The presence list as shown: one line per tab, e.g. ``guest-1012 (you)`` or ``bob ✎``."""
+    return [" ".join(line.split()) for line in texts(view, "#here > li")]
+
+
+def typing_line(view) -> str:
+    return text(view, "#typing")
+
+
+def test_every_tab_sees_who_is_here_and_leaves_when_a_tab_closes(app):
+    async def scenario():
+        async with live(app, "/chat") as a:
+            name_a = name_of(a)
+            assert here(a) == [f"{name_a} (you)"]
+            async with live(app, "/chat") as b:
+                name_b = name_of(b)
+                await a.wait_for(lambda: len(here(a)) == 2)
+                assert sorted(here(a)) == sorted([f"{name_a} (you)", name_b])
+                assert sorted(here(b)) == sorted([name_a, f"{name_b} (you)"])
+                assert text(a, "#here-count") == text(b, "#here-count") == "2"
+            # b's tab closed: its entry goes with its view
+            await a.wait_for(lambda: here(a) == [f"{name_a} (you)"])
+            assert text(a, "#here-count") == "1"
+
+    run(scenario())
+
+
+def test_a_rename_shows_in_the_other_tabs_presence_list(app):
+    async def scenario():
+        async with live(app, "/chat") as a:
+            async with live(app, "/chat") as b:
+                await b.wait_for(lambda: len(here(b)) == 2)
+                await a.form("#name-form", {"name": "alice"}).change()
+                await b.wait_for(lambda: "alice" in here(b))
+                assert "alice (you)" in here(a)
+
+    run(scenario())
+
+
+def test_typing_shows_in_the_other_tab_until_the_message_is_sent(app):
+    async def scenario():
+        async with live(app, "/chat") as a:
+            async with live(app, "/chat") as b:
+                name_a = name_of(a)
+                await b.wait_for(lambda: len(here(b)) == 2)
+                assert typing_line(b) == ""
+                await a.form("#send-form form", {"text": "hel"}).change()
+                await b.wait_for(lambda: typing_line(b) == f"{name_a} is typing…")
+                assert f"{name_a} ✎" in here(b)
+                assert typing_line(a) == ""  # nobody else is typing; you are not told about yourself
+                await say(a, "hello")
+                await b.wait_for(lambda: typing_line(b) == "")
+                assert name_a in here(b)
+
+    run(scenario())
+
+
+def test_typing_stops_by_itself_after_a_pause(app, monkeypatch):
+    monkeypatch.setattr(chat_module, "TYPING_IDLE", 0.2)
+
+    async def scenario():
+        async with live(app, "/chat") as a:
+            async with live(app, "/chat") as b:
+                name_a = name_of(a)
+                await b.wait_for(lambda: len(here(b)) == 2)
+                await a.form("#send-form form", {"text": "thinking"}).change()
+                await b.wait_for(lambda: typing_line(b) == f"{name_a} is typing…")
+                await b.wait_for(lambda: typing_line(b) == "", timeout=5)  # no keystroke for TYPING_IDLE
+                await a.form("#send-form form", {"text": ""}).change()  # a cleared box is not typing
+                assert typing_line(b) == ""
+
+    run(scenario())
+
+
+def test_two_typing_tabs_are_listed_together(app):
+    async def scenario():
+        async with live(app, "/chat") as a, live(app, "/chat") as b, live(app, "/chat") as c:
+            await c.wait_for(lambda: len(here(c)) == 3)
+            await a.form("#send-form form", {"text": "x"}).change()
+            await b.form("#send-form form", {"text": "y"}).change()
+            names = sorted([name_of(a), name_of(b)], key=str.lower)
+            await c.wait_for(lambda: typing_line(c) == f"{names[0]}, {names[1]} are typing…")
 
     run(scenario())
