@@ -1,0 +1,1 @@
+"""The LiveView app that ``benchmarks/pubsub.py`` serves (see ``app.py``)."""
