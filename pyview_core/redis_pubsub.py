@@ -129,7 +129,9 @@ class RedisPubSub:
         self.confirm_timeout = confirm_timeout
         # Parses the URL once; connections are made by hand. RESP2: subscribe replies and messages
         # come back as replies to read (RESP3, redis-py's newer default, sends them as pushes).
-        self._pool = ConnectionPool.from_url(url, protocol=2)
+        # No read timeout (redis-py 6+ defaults to 5 s): the subscriber is quiet for as long as
+        # nobody publishes, and _watch checks a quiet link with PING instead.
+        self._pool = ConnectionPool.from_url(url, protocol=2, socket_timeout=None, socket_connect_timeout=5.0)
         self._prefix = f"{prefix}:".encode()
         self._control = self._prefix + b"\x00node:" + self.node.encode()  # always subscribed: the link's pulse
         self._origin = self.node.encode() + b" "
@@ -145,6 +147,7 @@ class RedisPubSub:
         self._has_mail: Optional[asyncio.Event] = None
         self._room: Optional[asyncio.Event] = None
         self._connected: Optional[asyncio.Event] = None
+        self._last_read = 0.0  # loop time of the subscriber's last reply or message (for _watch)
 
     def __repr__(self) -> str:
         return f"RedisPubSub({redacted(self.url)!r}, node={self.node!r})"
@@ -297,7 +300,7 @@ class RedisPubSub:
                 if conn is None:
                     conn = self._pool.make_connection()
                     await conn.connect()
-                await conn.send_packed_command(conn.pack_commands([(b"PUBLISH", ch, data) for ch, data in batch]))
+                await conn.send_packed_command([pack_publish(batch)])
                 for _ in batch:
                     await conn.read_response()
             except LINK_ERRORS as exc:
@@ -365,13 +368,20 @@ class RedisPubSub:
                 # The control channel last: its confirmation means every topic's came before it.
                 channels = [*(self._prefix + t.encode() for t in self._local.topics()), self._control]
                 await conn.send_packed_command(conn.pack_command(b"SUBSCRIBE", *channels), check_health=False)
-                await self._read(conn, len(channels) - 1)
+                watchdog = asyncio.get_running_loop().create_task(self._watch(conn), name=f"pyview pubsub watchdog {self.node}")
+                try:
+                    await self._read(conn, len(channels) - 1)
+                finally:
+                    watchdog.cancel()
+                    await asyncio.gather(watchdog, return_exceptions=True)
             except LINK_ERRORS as exc:
                 self._link.lost("subscriber", exc)
             except asyncio.CancelledError:
                 self._sub_conn = None
                 await _disconnect(conn)
                 raise
+            except Exception as exc:  # a broken reply or a closed transport mid-read: reconnect all the same
+                self._link.lost("subscriber", exc)
             self._sub_conn = None
             self._release_pending()
             assert self._room is not None and self._connected is not None
@@ -384,23 +394,41 @@ class RedisPubSub:
             delay = min(delay * 2, self.max_backoff)
 
     async def _read(self, conn: AbstractConnection, topics: int) -> None:
-        """Read replies and messages until the connection fails (raises one of LINK_ERRORS)."""
-        awaiting_pong = False
+        """Read replies and messages until the connection fails (raises one of LINK_ERRORS).
+
+        Reads carry no timeout (a timeout per read costs a timer per message); ``_watch``
+        notices a silent link instead.
+        """
+        loop = asyncio.get_running_loop()
+        dispatch = self._dispatch
         while True:
-            response = await conn.read_response(timeout=self.ping_interval)
-            if response is None:  # quiet for a while: is Redis still there?
-                if awaiting_pong:
-                    raise redis_errors.TimeoutError(f"no reply to PING within {self.ping_interval} s")
-                awaiting_pong = True
-                await conn.send_packed_command(conn.pack_command(b"PING"), check_health=False)
-                continue
-            awaiting_pong = False
+            response = await conn.read_response()
+            self._last_read = loop.time()
             kind = response[0]
             if kind == b"message":
-                self._dispatch(response[1], response[2])
+                dispatch(response[1], response[2])
             elif kind == b"subscribe":
                 self._confirmed(response[1], topics)
             # b"unsubscribe" and b"pong" need nothing
+
+    async def _watch(self, conn: AbstractConnection) -> None:
+        """After ``ping_interval`` without a reply or message, PING; if nothing arrives within
+        another interval, close the connection, which fails the read and starts a reconnect
+        (a half-open TCP connection would otherwise block the reader forever)."""
+        loop = asyncio.get_running_loop()
+        self._last_read = loop.time()
+        pinged_at: Optional[float] = None
+        while True:
+            await asyncio.sleep(self.ping_interval)
+            if pinged_at is not None:
+                if self._last_read < pinged_at:
+                    logger.warning("pub/sub: no reply from Redis at %s to a PING within %.1f s", self._link.url, self.ping_interval)
+                    await _disconnect(conn)
+                    return
+                pinged_at = None
+            if loop.time() - self._last_read >= self.ping_interval:
+                pinged_at = loop.time()
+                await conn.send_packed_command([b"*1\r\n$4\r\nPING\r\n"], check_health=False)
 
     def _confirmed(self, channel: bytes, topics: int) -> None:
         if channel == self._control:
@@ -443,6 +471,15 @@ class RedisPubSub:
             logger.warning("pub/sub: dropped a message on %r that is not JSON (%s)", topic, exc)
             return
         self._local.deliver(topic, message)
+
+
+def pack_publish(batch: list[tuple[bytes, bytes]]) -> bytes:
+    """``PUBLISH channel data`` for each pair, in RESP, as one buffer for one write (redis-py's
+    general ``pack_command`` costs several times more per message)."""
+    parts = []
+    for channel, data in batch:
+        parts.append(b"*3\r\n$7\r\nPUBLISH\r\n$%d\r\n%b\r\n$%d\r\n%b\r\n" % (len(channel), channel, len(data), data))
+    return b"".join(parts)
 
 
 async def _disconnect(conn: AbstractConnection) -> None:

@@ -447,3 +447,38 @@ def test_the_url_picks_the_backend(monkeypatch):
     assert isinstance(pubsub_from_env(), RedisPubSub)
     monkeypatch.delenv("PYVIEW_PUBSUB_URL")
     assert isinstance(pubsub_from_env(), InMemoryPubSub)
+
+
+def test_a_quiet_subscriber_stays_connected_and_a_frozen_redis_is_noticed(fresh_redis, caplog):
+    import os
+    import signal
+
+    async def main():
+        prefix = f"q{next(_prefixes)}"
+        sub = RedisPubSub(fresh_redis.url, prefix=prefix, ping_interval=0.3, max_backoff=0.2)
+        inbox = Inbox()
+        await sub.subscribe("t", inbox)
+        # Quiet for longer than redis-py's default read timeout (5 s): no reconnect, no lost message.
+        await asyncio.sleep(5.5)
+        pub = RedisPubSub(fresh_redis.url, prefix=prefix)
+        await pub.broadcast("t", "still here")
+        await until(lambda: inbox.messages() == ["still here"], what="the message after a quiet spell")
+        assert sub.connected
+        # A Redis that stops answering without closing the connection (a frozen process, a
+        # half-open TCP link): the unanswered PING gives it away.
+        os.kill(fresh_redis.proc.pid, signal.SIGSTOP)
+        try:
+            await until(lambda: not sub.connected, what="the frozen link to be noticed")
+        finally:
+            os.kill(fresh_redis.proc.pid, signal.SIGCONT)
+        await until(lambda: sub.connected, timeout=10, what="the reconnect")
+        await pub.broadcast("t", "back")
+        await until(lambda: inbox.messages() == ["still here", "back"], what="a message after the reconnect")
+        await sub.aclose()
+        await pub.aclose()
+
+    with caplog.at_level(logging.INFO, logger="pyview_core"):
+        run(main())
+    lines = [r.getMessage() for r in caplog.records if r.name == "pyview_core"]
+    assert sum("no reply from Redis" in line for line in lines) == 1, lines
+    assert sum("lost Redis" in line for line in lines) == 1, lines  # nothing during the quiet spell
