@@ -24,7 +24,7 @@ from .component_registry import ComponentError
 from .live_component import ComponentSocket, LiveComponent, assign
 from .live_view import LiveView
 from .model_form import to_form
-from .presence import Presence
+from .presence import NotTracked, Presence
 from .pubsub import InMemoryPubSub, MessageNotEncodable, PubSubError, PubSubUnavailable, pubsub_from_env
 from .stream import Stream, StreamError
 from .uploads import (
@@ -45,7 +45,7 @@ __all__ = [
     "LiveViewSocket", "PyView", "Stream", "StreamError", "UnconnectedSocket", "UploadConfig", "UploadConstraints",
     "UploadEntry", "UploadError", "event", "is_connected", "LiveSession", "OnMount", "requires", "to_form",
     "LiveComponent", "ComponentSocket", "ComponentError", "assign",
-    "InMemoryPubSub", "MessageNotEncodable", "Presence", "PubSubError", "PubSubUnavailable", "RedisPubSub",
+    "InMemoryPubSub", "MessageNotEncodable", "NotTracked", "Presence", "PubSubError", "PubSubUnavailable", "RedisPubSub",
     "pubsub_from_env",
 ]
 

@@ -213,15 +213,7 @@ class RedisPubSub:
                     await asyncio.wait_for(self._room.wait(), max(0.0, deadline - time.monotonic()))
                 except asyncio.TimeoutError:
                     break
-            for task in self._tasks:
-                task.cancel()
-            for task in self._tasks:
-                try:
-                    await task
-                except asyncio.CancelledError:
-                    pass
-                except Exception:
-                    logger.exception("pub/sub task %s failed", task.get_name())
+            await _cancel_and_wait(self._tasks)
         self._tasks = []
         self._loop = None
         self._sub_conn = None
@@ -480,6 +472,24 @@ def pack_publish(batch: list[tuple[bytes, bytes]]) -> bytes:
     for channel, data in batch:
         parts.append(b"*3\r\n$7\r\nPUBLISH\r\n$%d\r\n%b\r\n$%d\r\n%b\r\n" % (len(channel), channel, len(data), data))
     return b"".join(parts)
+
+
+async def _cancel_and_wait(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel ``tasks`` and wait for them; cancel again if one is still running after a while
+    (a cancellation swallowed inside a library must not hang the app's shutdown)."""
+    pending = [task for task in tasks if not task.done()]
+    for _ in range(10):
+        if not pending:
+            break
+        for task in pending:
+            task.cancel()
+        _, still = await asyncio.wait(pending, timeout=0.5)
+        pending = list(still)
+    if pending:
+        logger.error("pub/sub: %d task(s) did not stop when cancelled: %s", len(pending), [t.get_name() for t in pending])
+    for task in tasks:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            logger.error("pub/sub task %s failed", task.get_name(), exc_info=task.exception())
 
 
 async def _disconnect(conn: AbstractConnection) -> None:
