@@ -527,6 +527,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pyview", description="pyview command-line tools")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_serve_parser(sub)
+    from . import cli_routes, scaffold  # `pyview new` and `pyview routes` (their modules import this one)
+    scaffold.add_parser(sub)
+    cli_routes.add_parser(sub)
     # Only for `pyview --help`: main() hands `compile ...` to the templates package unparsed, so
     # its flags are defined in one place.
     sub.add_parser("compile", add_help=False, help="precompile templates into Python modules (pyview compile --help)")
