@@ -106,6 +106,16 @@ class UnconnectedSocket(_SocketBase, Generic[T]):
         """An upload for the page's first render (files can only arrive once the socket is connected)."""
         return UploadConfig(name, constraints or UploadConstraints(), auto_upload=auto_upload, progress=progress, external=external)
 
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for a missing attribute: say why a connected socket's method is not here,
+        # rather than a bare AttributeError that sends the developer to the source.
+        if not name.startswith("_") and hasattr(ConnectedLiveViewSocket, name):
+            raise AttributeError(
+                f"socket.{name} needs a live connection, and mount also runs for the page's first "
+                f"(HTTP) render, which has none: call it under `if is_connected(socket):`"
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
 
 class ViewHost(Protocol):
     """What a connected socket needs from the runtime that runs its view (the channel).
