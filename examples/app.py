@@ -17,6 +17,7 @@ from .dashboard.dashboard import DashboardLiveView
 from .gallery import gallery
 from .home.home import HomeLiveView
 from .js.js import JsLiveView
+from .layout import favicon, layout, track_pages, warm_layout
 from .live_output.live_output import LiveOutputView
 from .realtime import PUBSUB
 from .signup.signup import SignupLiveView
@@ -27,7 +28,7 @@ from .uploads.uploads import lifespan as uploads_lifespan
 from .volume.volume import VolumeLiveView
 
 STATIC = Path(__file__).resolve().with_name("static")
-# The stylesheet every example shares (base look, the UI kit of examples/ui, the kanban board).
+# The stylesheet every example shares (base look, the header, the UI kit of examples/ui, each example's rules).
 STYLESHEET = '<link rel="stylesheet" href="/assets/examples.css">'
 
 
@@ -36,6 +37,7 @@ def create_app(**options) -> PyView:
     options.setdefault("lifespan", uploads_lifespan)  # deletes the upload example's photos at shutdown
     options.setdefault("pubsub", PUBSUB)  # the one the chat's presence uses (Redis with PYVIEW_PUBSUB_URL)
     options["head_html"] = STYLESHEET + options.get("head_html", "")
+    options.setdefault("root_layout", layout)  # the header with the nav of the examples (examples/layout.py)
     app = PyView(title_suffix=" · pyview", default_title="pyview", **options)
     app.add_live_view("/", HomeLiveView)
     app.add_live_view("/counter", CounterLiveView)
@@ -53,11 +55,15 @@ def create_app(**options) -> PyView:
     app.routes.append(Route("/uploads/files/{name}", photo_file))  # the kept photos' bytes
     app.routes.append(Mount("/gallery", app=gallery))
     app.routes.append(Mount("/assets", app=StaticFiles(directory=STATIC), name="examples_assets"))
+    app.routes.append(Route("/favicon.ico", favicon))  # the layout links /assets/favicon.svg; other pages get it here
     app.add_live_view("/login", LoginLiveView)
     app.routes.append(Route("/login", login_post, methods=["POST"]))
     app.routes.append(Route("/logout", logout_post, methods=["POST"]))
     account = app.live_session("account", on_mount=[require_login])  # its hook runs before every mount there
     account.add_live_view("/account", AccountLiveView)
+    if app.page_config.root_layout is layout:
+        warm_layout()
+        track_pages(app)  # the layout marks the current example: it needs to know the page's path
     return app
 
 

@@ -199,7 +199,7 @@ def test_home_lists_examples_and_live_redirects(page: Page):
     ]
 
     set_marker(page)
-    page.get_by_role("link", name="Counter", exact=True).click()
+    page.locator("main.home").get_by_role("link", name="Counter", exact=True).click()  # not the header's
     expect(page).to_have_url(re.compile(r"/counter$"))
     expect(page).to_have_title("Counter · pyview")
     expect(page.locator("#count")).to_have_text("0")
