@@ -13,7 +13,7 @@ import os
 from base64 import b64encode
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator, Optional, Sequence
+from typing import Any, AsyncIterator, Callable, Optional, Sequence
 
 from starlette.applications import Starlette
 from starlette.middleware.sessions import SessionMiddleware
@@ -26,6 +26,7 @@ from starlette.types import Receive, Scope, Send
 from .auth import OnMount, check_hooks
 from .colocated import ColocatedHooks
 from .connection import LiveConnection
+from .dev_reload import DevReloader, WatchPlan, live_reload_from_env, outermost
 from .flash import COOKIE as FLASH_COOKIE
 from .flash import MAX_AGE as FLASH_MAX_AGE
 from .flash import Flash, FlashTokens
@@ -61,12 +62,24 @@ class _LiveSocketEndpoint:
         await LiveConnection(self.runtime, scope, receive, scope.pop(_RAW_SEND, send)).run()
 
 
-def _own_lifespan(kwargs: dict[str, Any], pubsub: PubSub) -> None:
+def _own_lifespan(kwargs: dict[str, Any], pubsub: PubSub, reloader: Callable[[], Optional[DevReloader]] = lambda: None) -> None:
     """Start ``pubsub`` when the app starts and close it when it stops, around the user's own
-    ``lifespan`` (or beside their ``on_startup``/``on_shutdown`` handlers)."""
+    ``lifespan`` (or beside their ``on_startup``/``on_shutdown`` handlers); likewise the
+    development file watcher, when ``reloader()`` gives one (live reload on)."""
+
+    async def start_reloader() -> None:
+        watcher = reloader()
+        if watcher is not None:
+            await watcher.start()
+
+    async def stop_reloader() -> None:
+        watcher = reloader()
+        if watcher is not None:
+            await watcher.aclose()
+
     if "on_startup" in kwargs or "on_shutdown" in kwargs:
-        kwargs["on_startup"] = [*(kwargs.get("on_startup") or ()), pubsub.start]
-        kwargs["on_shutdown"] = [pubsub.aclose, *(kwargs.get("on_shutdown") or ())]
+        kwargs["on_startup"] = [*(kwargs.get("on_startup") or ()), pubsub.start, start_reloader]
+        kwargs["on_shutdown"] = [stop_reloader, pubsub.aclose, *(kwargs.get("on_shutdown") or ())]
         return
     user_lifespan = kwargs.get("lifespan")
 
@@ -74,11 +87,15 @@ def _own_lifespan(kwargs: dict[str, Any], pubsub: PubSub) -> None:
     async def lifespan(app: Any) -> AsyncIterator[Any]:
         await pubsub.start()
         try:
-            if user_lifespan is None:
-                yield None
-            else:
-                async with user_lifespan(app) as state:
-                    yield state
+            await start_reloader()
+            try:
+                if user_lifespan is None:
+                    yield None
+                else:
+                    async with user_lifespan(app) as state:
+                        yield state
+            finally:
+                await stop_reloader()
         finally:
             await pubsub.aclose()
 
@@ -94,6 +111,9 @@ class PyView(Starlette):
     ``pubsub`` is the pub/sub backend; by default ``PYVIEW_PUBSUB_URL`` picks it (a ``redis://``
     URL: ``RedisPubSub``, shared by several processes), else one process's ``InMemoryPubSub``.
     The app starts it at startup and closes it at shutdown (around a ``lifespan`` of yours).
+    ``live_reload`` (default: ``PYVIEW_RELOAD=1``, which ``pyview serve --reload`` sets) watches
+    templates, stylesheets and scripts in development and updates the open pages (``dev_reload``);
+    it is always off in production.
     """
 
     def __init__(
@@ -114,11 +134,13 @@ class PyView(Starlette):
         limits: Optional[Limits] = None,
         https_only_cookie: Optional[bool] = None,
         upload_dir: Optional[str | Path] = None,
+        live_reload: Optional[bool] = None,
         **kwargs: Any,
     ) -> None:
         if pubsub is None:
             pubsub = pubsub_from_env()  # PYVIEW_PUBSUB_URL: Redis for several processes, else in-memory
-        _own_lifespan(kwargs, pubsub)
+        self.dev_reloader: Optional[DevReloader] = None
+        _own_lifespan(kwargs, pubsub, lambda: self.dev_reloader)
         super().__init__(*args, **kwargs)
         if production is None:
             production = os.environ.get("PYVIEW_ENV", "").strip().lower() == "production"
@@ -155,6 +177,12 @@ class PyView(Starlette):
         self.colocated_hooks = ColocatedHooks(
             development=not production, scripts=self.page_config.scripts, before="/static/pyview/app.js",
         )
+        if live_reload is None:
+            live_reload = live_reload_from_env()
+        if live_reload and production:
+            logger.warning("live reload is never on in production: ignoring live_reload / PYVIEW_RELOAD")
+        elif live_reload:
+            self.dev_reloader = DevReloader(self.runtime, self._watch_plan)
         endpoint = _LiveSocketEndpoint(self.runtime)
         self.routes.append(WebSocketRoute(LIVE_SOCKET_PATH, endpoint))
         self.routes.append(self.colocated_hooks.route)  # before the Mount, which would answer its URLs with 404
@@ -175,6 +203,40 @@ class PyView(Starlette):
                 "project root; pages will render but will not connect",
                 ", ".join(missing), STATIC_DIR / "vendor",
             )
+
+    def _watch_plan(self) -> WatchPlan:
+        """What the development watcher looks at (called when the app starts, every route added):
+        the template search paths of the views and live components, the app's ``StaticFiles``
+        folders (with the URL each is mounted at) and the colocated hook files."""
+        from .live_component import LiveComponent
+        from .live_view import environment_for
+
+        classes: list[type] = [route.view for route in self.live_router.routes]
+        pending = list(LiveComponent.__subclasses__())
+        while pending:
+            cls = pending.pop()
+            classes.append(cls)
+            pending.extend(cls.__subclasses__())
+        folders: list[Path] = []
+        suffixes = set(WatchPlan.template_suffixes)
+        for cls in dict.fromkeys(classes):
+            try:
+                path = cls.template_path()  # type: ignore[attr-defined]
+            except Exception:  # no module file, or no template (a view that renders itself)
+                continue
+            suffixes.add(path.suffix.lower())
+            loader = environment_for(path.parent).loader
+            folders.extend(Path(p) for p in getattr(loader, "searchpath", [path.parent]))
+        static: list[tuple[Path, str]] = []
+        for route in self.routes:
+            app = getattr(route, "app", None)
+            if isinstance(route, Mount) and isinstance(app, StaticFiles) and route.name != "pyview_static":
+                for directory in app.all_directories:
+                    static.append((Path(directory).resolve(), route.path))
+        hooks = frozenset(f.path.resolve() for f in self.colocated_hooks.files)
+        folders += [folder for folder, _ in static] + [path.parent for path in hooks]
+        return WatchPlan(roots=outermost(folders), static=tuple(static), hooks=hooks,
+                         template_suffixes=frozenset(s for s in suffixes if s))
 
     def session_cookie(self, session: dict[str, Any]) -> tuple[str, str]:
         """The cookie (name, value) that carries ``session`` as this app signs it.

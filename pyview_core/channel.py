@@ -29,10 +29,13 @@ from urllib.parse import ParseResult, urlparse
 import orjson
 from starlette.exceptions import HTTPException
 
+from pyview_templates import TemplateSyntaxError
+
 from .binding import ParamError, plan_for
 from .component_globals import bind as bind_components
 from .component_globals import unbind as unbind_components
 from .component_registry import ComponentRegistry, Entry
+from .dev_errors import ASSETS, ASSETS_EVENT, TEMPLATES, clear_event, error_event
 from .diff import Differ
 from .error_page import short_error
 from .auth import run_on_mount
@@ -61,9 +64,10 @@ _MAX_PATCH_CHAIN = 8  # handle_params may push_patch again; stop runaway loops
 # (CIDS_WILL_DESTROY, ref, payload), (CIDS_DESTROYED, ref, payload), (ALLOW_UPLOAD, ref, payload),
 # (PROGRESS, ref, payload); for an lvu: topic, (UPLOAD_JOIN, ref, (topic, join_ref, token)),
 # (UPLOAD_CHUNK, ref, (topic, join_ref, bytes)), (UPLOAD_LEAVE, ref, (topic, join_ref)), (UPLOAD_TIMEOUT, topic);
-# (COMPONENT_UPDATE, (cls, id, assigns)) for a send_update from outside the actor (a job).
+# (COMPONENT_UPDATE, (cls, id, assigns)) for a send_update from outside the actor (a job);
+# (DEV, what, payload) from the development loop (dev_errors.TEMPLATES or dev_errors.ASSETS).
 EVENT, PATCH, INFO, CIDS_WILL_DESTROY, CIDS_DESTROYED, ALLOW_UPLOAD, PROGRESS = range(7)
-UPLOAD_JOIN, UPLOAD_CHUNK, UPLOAD_LEAVE, UPLOAD_TIMEOUT, COMPONENT_UPDATE = range(7, 12)
+UPLOAD_JOIN, UPLOAD_CHUNK, UPLOAD_LEAVE, UPLOAD_TIMEOUT, COMPONENT_UPDATE, DEV = range(7, 13)
 
 Push = Callable[[list], None]
 
@@ -115,6 +119,11 @@ class LiveChannel:
         self._handlers: dict[Optional[str], tuple[Any, Any]] = {}
         self._release_upload = release_upload
         self._uploads: Optional[ViewUploads] = None  # made by the first upload message: most views never upload
+        # Development: whether the page shows the development overlay and applies live reloads
+        # (app.js says so in its join params; set by the connection), and the error it shows.
+        self.dev_client = False
+        self._dev_error: Optional[str] = None  # the short form of the error in the overlay
+        self._dev_recheck_queued = False  # development: a template re-check waits in the mailbox
 
     @property
     def uploads(self) -> ViewUploads:
@@ -142,6 +151,7 @@ class LiveChannel:
             self.socket.meet(visitor)
         self._join_ref = ref
         self.task = asyncio.get_running_loop().create_task(self._run(ref, url, path_params, session), name=f"pyview {self.topic}")
+        self.runtime.channels.add(self)  # reachable by the development loop until its teardown
         return self.task
 
     def deliver(self, message: tuple) -> None:
@@ -224,6 +234,8 @@ class LiveChannel:
             elif kind == COMPONENT_UPDATE:
                 cls, id, assigns = message[1]
                 ended = await self._settle(None, only_components=True) if self.components.queue_update(cls, id, assigns) else False
+            elif kind == DEV:
+                ended = await self._on_dev(message[1], message[2])
             elif kind == CIDS_WILL_DESTROY:
                 self.components.mark_for_destroy(_cids(message[2]))
                 self._reply(message[1], {})
@@ -242,18 +254,30 @@ class LiveChannel:
             "%s crashed (%s) on %s: %s", self.view_name, where, self.topic, short_error(error),
             exc_info=None if isinstance(error, MailboxOverflow) else error,
         )
+        # Development: the page shows what happened (an overlay with the frames) before it rejoins.
+        shown = None
+        if self.dev_client and self.runtime.development:
+            shown = error_event(error, f"{self.view_name} crashed ({where}) on {self.topic}")
         # Logged: the frames' locals (the view, its state) are no longer needed, even if a log
         # handler keeps the record and its traceback.
         traceback.clear_frames(error.__traceback__)
         self.crash = (error, where)
+        if shown is not None:
+            self.runtime.channels.overlay_shown(self.topic)
         if self._join_ref is not None:
-            self._answer_join({"reason": "join crashed"}, "error")
+            response: dict[str, Any] = {"reason": "join crashed"}
+            if shown is not None:
+                response["events"] = [shown]  # the client dispatches a join error's events
+            self._answer_join(response, "error")
         else:
+            if shown is not None:
+                self._push_event("diff", {"e": [shown]})
             self._push([self.join_ref, self.join_ref, self.topic, "phx_error", {"reason": "channel_crash"}])
 
     async def _teardown(self) -> None:
         """Stop intake, cancel and await jobs and timers, unsubscribe everything, then ``disconnect``."""
         self._forget(self)
+        self.runtime.channels.discard(self)
         self.mailbox.close()
         self.mailbox.clear()
         await self.jobs.aclose()
@@ -308,6 +332,18 @@ class LiveChannel:
 
     def on_leave(self, callback: Callable[[], Any]) -> None:
         self._leave_callbacks.append(callback)
+
+    def dev_notify(self, message: tuple) -> bool:
+        """The development loop (``runtime.channels``): queue ``(TEMPLATES,)`` or ``(ASSETS, payload)``
+        without waiting. A full mailbox skips it (the view is not failed for it), and a re-check
+        already waiting makes another one redundant."""
+        if message[0] == TEMPLATES:
+            if self._dev_recheck_queued:
+                return True
+            queued = self.mailbox.offer((DEV, TEMPLATES, None))
+            self._dev_recheck_queued = queued
+            return queued
+        return self.mailbox.offer((DEV, message[0], message[1] if len(message) > 1 else None))
 
     async def post_info(self, event: InfoEvent) -> None:
         """``await socket.send_info``: wait while the mailbox is past its producer window.
@@ -598,7 +634,13 @@ class LiveChannel:
             return True
         templates, view_class = self.runtime.templates, self.route.view
         if not templates.is_current(view_class):
-            await templates.ready(view_class)  # development: picks up an edited template
+            try:
+                await templates.ready(view_class)  # development: picks up an edited template
+            except TemplateSyntaxError as exc:
+                if not (self.dev_client and self.runtime.development):
+                    raise  # a crash: a client without the overlay would not know why nothing changes
+                # The class keeps its last good template: render with it, under the overlay.
+                self._show_dev_error(exc, "the last good version of the template is rendered until it is fixed")
         diff, later = await self._render_diffs(join=False, only_components=only_components and last is None)
         if ref is not None:
             response: dict[str, Any] = {} if last is None else {"live_patch": {"to": last.to, "kind": last.history}}
@@ -615,6 +657,49 @@ class LiveChannel:
         for extra in later:  # stream operations that needed consecutive diffs
             self._push_event("diff", extra)
         return False
+
+    # --- development loop -----------------------------------------------------------------------
+
+    async def _on_dev(self, what: str, payload: Any) -> bool:
+        """A file changed (development, live reload on): re-render with the templates as they are
+        now, or pass a stylesheet/script change to the page."""
+        if what == ASSETS:
+            if self.dev_client:
+                self._push_event("diff", {"e": [[ASSETS_EVENT, payload]]})
+            return False
+        self._dev_recheck_queued = False
+        shown, self._dev_error = self._dev_error, None  # a save that is still wrong shows its error again
+        templates, view_class = self.runtime.templates, self.route.view
+        try:
+            if not templates.is_current(view_class):
+                await templates.ready(view_class)
+            diff, later = await self._render_diffs(join=False)
+        except Exception as exc:
+            # Nothing was sent: the page keeps the last good render, under the overlay.
+            self._show_dev_error(exc, "the page shows the last good render until the template is fixed")
+            return False
+        if (self.runtime.channels.overlay_cleared(self.topic) or shown is not None) and self.dev_client:
+            diff = {**diff, "e": [*diff.get("e", ()), clear_event()]}
+        if diff:  # a view whose output did not change sends nothing
+            self._push_event("diff", diff)
+        for extra in later:
+            self._push_event("diff", extra)
+        return False
+
+    def _show_dev_error(self, exc: BaseException, consequence: str) -> None:
+        """Development: show ``exc`` in the page's overlay and log it (each distinct error once);
+        the view stays alive."""
+        key = short_error(exc)
+        if key == self._dev_error:
+            return
+        self._dev_error = key
+        if isinstance(exc, TemplateSyntaxError):  # str() has the line and the caret; the parser's frames are noise
+            logger.error("%s on %s: %s\n%s\n(%s)", self.view_name, self.topic, key, exc, consequence)
+        else:
+            logger.error("%s on %s: %s (%s)", self.view_name, self.topic, key, consequence, exc_info=exc)
+        if self.dev_client and self.runtime.development:
+            self.runtime.channels.overlay_shown(self.topic)
+            self._push_event("diff", {"e": [error_event(exc, f"{self.view_name}: {consequence}")]})
 
     async def _follow_patches(self) -> Optional[Navigation]:
         """Run ``handle_params`` for each pending ``push_patch`` within this view (it may patch again,

@@ -38,6 +38,14 @@ unless two things are shared:
 The same two settings let separate ``pyview serve`` processes (on several ports or machines,
 behind any load balancer) serve one app without sticky sessions.
 
+``--reload`` is the development loop. uvicorn's reloader (watchfiles) restarts the worker when a
+Python file changes, and only then: templates, stylesheets, scripts and the compiled templates in
+``__pyview__/`` never restart it. ``serve`` sets ``PYVIEW_RELOAD=1`` for the worker, whose app then
+watches templates, stylesheets and scripts itself and updates the open pages in place
+(``pyview_core/dev_reload.py``); and, as for several workers, it generates one development
+secret for the worker and every restart of it (when ``PYVIEW_SECRET_KEY`` is unset), so the pages
+of the worker before a restart rejoin the next one by themselves.
+
 Every default can be changed by a flag; ``pyview serve --help`` lists them. Mistakes in the
 ``module:app`` argument are one-line errors with exit status 2, not tracebacks.
 """
@@ -71,6 +79,10 @@ WS_IMPLS = ("auto", "websockets-sansio", "websockets", "wsproto")
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 SECRET_ENV = "PYVIEW_SECRET_KEY"
 PUBSUB_URL_ENV = "PYVIEW_PUBSUB_URL"
+RELOAD_ENV = "PYVIEW_RELOAD"  # dev_reload.RELOAD_ENV: the worker's app watches templates and assets
+# What never restarts the reloaded worker (uvicorn only watches *.py by default; these say it, and
+# keep it so): the compiled templates pyview writes, and what the worker's app reloads in place.
+RELOAD_EXCLUDES = ["__pyview__/*", "*.html", "*.css", "*.js", "*.mjs"]
 
 logger = logging.getLogger("uvicorn.error")  # uvicorn configures it: our line sits with its own
 
@@ -386,18 +398,24 @@ def serve(
             raise ServeError(f"--workers {workers} cannot be combined with --reload (the reloader restarts "
                              "one process): use --reload with one worker in development")
     generated_secret = None
-    if workers > 1 and not os.environ.get(SECRET_ENV) and not _production_env():
-        # Before the app is imported, here and in the workers, which inherit the environment:
-        # otherwise each would sign with a random secret of its own, and a page rendered by one
-        # worker could not be joined on another.
+    if (workers > 1 or reload) and not os.environ.get(SECRET_ENV) and not _production_env():
+        # Before the app is imported, here and in the workers (or the reloader's worker and each
+        # restart of it), which inherit the environment: otherwise each would sign with a random
+        # secret of its own, and a page rendered by one could not be joined on another.
         generated_secret = secrets.token_urlsafe(48)
         os.environ[SECRET_ENV] = generated_secret
+    reload_flag = None
+    if reload and RELOAD_ENV not in os.environ:
+        reload_flag = os.environ[RELOAD_ENV] = "1"  # the worker's app watches templates and assets
     try:
         _serve(app, options, host=host, port=port, reload=reload, factory=factory,
                log_level=log_level, generated_secret=generated_secret)
     finally:
+        # serve() called in-process leaves the environment as it found it
         if generated_secret is not None and os.environ.get(SECRET_ENV) == generated_secret:
-            del os.environ[SECRET_ENV]  # serve() called in-process leaves the environment as it found it
+            del os.environ[SECRET_ENV]
+        if reload_flag is not None and os.environ.get(RELOAD_ENV) == reload_flag:
+            del os.environ[RELOAD_ENV]
 
 
 def _serve(
@@ -412,6 +430,11 @@ def _serve(
     generated_secret: str | None,
 ) -> None:
     workers = options.workers
+    if reload:
+        try:
+            from uvicorn.supervisors.watchfilesreload import WatchFilesReload
+        except ImportError:
+            raise ServeError("--reload needs the watchfiles package (pip install watchfiles)") from None
     if isinstance(app, str):
         loaded = load_app(app, factory=factory)  # fail here, on one line, rather than inside uvicorn
     elif reload:
@@ -423,8 +446,8 @@ def _serve(
     if workers > 1:
         assert isinstance(app, str)
         _check_workers_share_pubsub(loaded, app, workers)
-        if generated_secret is not None:
-            _refuse_generated_secret_in_production(loaded)
+    if generated_secret is not None:
+        _refuse_generated_secret_in_production(loaded)
 
     separate_processes = reload or workers > 1
     config = (WorkerConfig if workers > 1 else uvicorn.Config)(
@@ -442,6 +465,7 @@ def _serve(
         ws_per_message_deflate=options.ws_per_message_deflate,
         log_level=log_level,
         log_config=log_config(log_level),
+        **({"reload_excludes": RELOAD_EXCLUDES} if reload else {}),
     )
     logger.info(options.describe())
     if workers > 1:
@@ -462,10 +486,14 @@ def _serve(
     server.pyview_options = options
     try:
         if reload:
-            from uvicorn.supervisors import ChangeReload
-
+            if generated_secret is not None:
+                logger.warning(
+                    "pyview serve: %s is not set: generated a development secret, kept across the worker's "
+                    "restarts so that open pages rejoin (sessions end when pyview serve stops; a fixed one is "
+                    "required in production)", SECRET_ENV,
+                )
             sock = config.bind_socket()
-            ChangeReload(config, target=server.run, sockets=[sock]).run()
+            WatchFilesReload(config, target=server.run, sockets=[sock]).run()
         else:
             server.run()
     except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its graceful shutdown: that is a normal exit
@@ -483,7 +511,8 @@ def _add_serve_parser(sub: Any) -> None:
     p.add_argument("app", metavar="MODULE:APP", help="where the app is, e.g. examples.app:app")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port to bind (default 8000; 0 picks a free one)")
-    p.add_argument("--reload", action="store_true", help="restart when source files change (development)")
+    p.add_argument("--reload", action="store_true",
+                   help="development: templates, CSS and JS update the open pages; Python changes restart the worker")
     p.add_argument("--factory", action="store_true", help="MODULE:APP is a function that returns the app")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help=f"worker processes (default 1). More than 1 needs a shared pub/sub "

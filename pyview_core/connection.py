@@ -29,6 +29,7 @@ from .channel import (
     ALLOW_UPLOAD, CIDS_DESTROYED, CIDS_WILL_DESTROY, EVENT, PATCH, PROGRESS, UPLOAD_CHUNK, UPLOAD_JOIN, UPLOAD_LEAVE,
     LiveChannel,
 )
+from .dev_errors import DEV_CLIENT_PARAM
 from .flash import FlashTokens
 from .outbox import Outbox
 from .probe import probe_of
@@ -322,6 +323,9 @@ class LiveConnection:
             return
         assert self.outbox is not None  # joins arrive after the socket was accepted
         channel = LiveChannel(self.runtime, self.outbox.push, self.forget, topic, join_ref, route, self.release_upload)
+        params = payload.get("params")
+        if self.runtime.development and isinstance(params, dict) and params.get(DEV_CLIENT_PARAM):
+            channel.dev_client = True  # app.js on a development page: it shows the overlay, applies live reloads
         self.channels[topic] = channel
         if self._probe is not None:
             self._probe.joined(channel)

@@ -59,6 +59,32 @@ def error_page_html(exc: BaseException, *, request_path: Optional[str] = None) -
     of the exceptions it was raised from) with their source lines. Self-contained: inline CSS, no
     scripts, no external assets.
     """
+    parts = _describe(exc)
+    where = f'<p class="request">while serving <code>{_e(request_path)}</code></p>' if request_path else ""
+    return _PAGE.format(css=_CSS, where=where, **parts)
+
+
+def error_overlay(exc: BaseException, *, where: Optional[str] = None) -> dict[str, str]:
+    """What the development overlay shows for ``exc`` in a live page, for development only.
+
+    The same description as :func:`error_page_html` (message, template lines or Python frames,
+    the caret), as a fragment for the page's overlay: ``html`` (a ``<header>`` and a ``<main>``,
+    everything from the exception and the sources HTML-escaped), ``css`` (the error page's
+    styles, which the overlay scopes to itself), ``title`` (the one-line form) and ``kind``.
+    ``where`` says what the view was doing (escaped too).
+    """
+    parts = _describe(exc)
+    place = f'<p class="request">{_e(where)}</p>' if where else ""
+    html_text = (
+        f'<header><p class="kind">{parts["kind"]}</p><h1>{parts["type"]}</h1>'
+        f'<pre class="message">{parts["message"]}</pre>{parts["notes"]}{place}</header>'
+        f'<main>{parts["body"]}</main>'
+    )
+    return {"title": short_error(_template_cause(exc)), "kind": html.unescape(parts["kind"]), "html": html_text, "css": _CSS}
+
+
+def _describe(exc: BaseException) -> dict[str, str]:
+    """The escaped parts of a description of ``exc``: title, kind, type, message, notes, body."""
     shown = _template_cause(exc)
     parts: list[str] = []
     if isinstance(shown, TemplateSyntaxError):
@@ -74,17 +100,14 @@ def error_page_html(exc: BaseException, *, request_path: Optional[str] = None) -
     if shown is not exc:  # e.g. a TemplateStartupError: say what wrapped the template error
         parts.append(f'<section><h2>Reported as</h2><pre class="message">{_e(type(exc).__name__)}: {_e(str(exc))}</pre></section>')
     message = shown.message if isinstance(shown, TemplateSyntaxError) else str(shown)
-    where = f'<p class="request">while serving <code>{_e(request_path)}</code></p>' if request_path else ""
-    return _PAGE.format(
-        title=_e(short_error(shown)),
-        css=_CSS,
-        kind=_e(kind),
-        type=_e(type(shown).__name__),
-        message=_e(message),
-        where=where,
-        notes=_notes(shown),
-        body="\n".join(p for p in parts if p),
-    )
+    return {
+        "title": _e(short_error(shown)),
+        "kind": _e(kind),
+        "type": _e(type(shown).__name__),
+        "message": _e(message),
+        "notes": _notes(shown),
+        "body": "\n".join(p for p in parts if p),
+    }
 
 
 def production_error_html(status_code: int = 500) -> str:
@@ -289,4 +312,4 @@ _PAGE = """<!doctype html>
 </html>
 """
 
-__all__ = ["error_page_html", "production_error_html", "short_error"]
+__all__ = ["error_overlay", "error_page_html", "production_error_html", "short_error"]

@@ -26,6 +26,7 @@ from .binding import ParamError
 from .component_globals import bind as bind_components
 from .component_globals import unbind as unbind_components
 from .component_registry import ComponentRegistry
+from .dev_errors import DEV_META
 from .error_page import error_page_html, production_error_html, short_error
 from .live_socket import UnconnectedSocket, Visitor
 from .auth import run_on_mount
@@ -215,7 +216,8 @@ async def _render_page(runtime: Runtime, config: PageConfig, request: Request, r
         session=runtime.signer.sign("session", claims),
         static=runtime.signer.sign("static", {"id": view_id}),
         scripts=list(config.scripts),
-        head=Markup(config.head_html),
+        # Development: app.js's sign to show errors in an overlay and apply live reloads (dev_errors.py).
+        head=DEV_META + Markup(config.head_html) if runtime.development else Markup(config.head_html),
     )
     return _consume_flash(HTMLResponse(config.root_layout(page)), flash_cookie)
 

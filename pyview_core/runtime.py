@@ -12,7 +12,7 @@ import logging
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Protocol
+from typing import Any, Iterator, Optional, Protocol
 
 from .pubsub import PubSub
 from .routing import LiveRouter
@@ -82,6 +82,59 @@ class SocketSweeper:
             gc.collect()
 
 
+class LiveChannel(Protocol):
+    """What the registry needs of a joined view (``channel.LiveChannel``)."""
+
+    topic: str
+
+    def dev_notify(self, message: tuple) -> bool: ...
+
+
+class LiveChannels:
+    """The views joined in this process, for whoever must reach all of them (the development loop).
+
+    A channel adds itself when its actor starts and removes itself in its teardown, so the
+    registry never holds a view that has ended. ``notify`` offers a message to every view's
+    mailbox without waiting (a view whose mailbox is full is skipped, never failed).
+
+    It also remembers, per topic, that a development error overlay is showing on that page: a
+    view that crashed is rejoined by a new channel on the same topic, which must clear the
+    overlay after the next successful render that follows a file change (bounded: development
+    only, and a few entries per crashed page).
+    """
+
+    _MAX_OVERLAYS = 10_000
+
+    def __init__(self) -> None:
+        self._channels: dict[LiveChannel, None] = {}
+        self._overlays: dict[str, None] = {}
+
+    def add(self, channel: LiveChannel) -> None:
+        self._channels[channel] = None
+
+    def discard(self, channel: LiveChannel) -> None:
+        self._channels.pop(channel, None)
+
+    def __len__(self) -> int:
+        return len(self._channels)
+
+    def __iter__(self) -> Iterator[LiveChannel]:
+        return iter(list(self._channels))
+
+    def notify(self, message: tuple) -> int:
+        """Offer ``message`` to every joined view; returns how many took it."""
+        return sum(1 for channel in list(self._channels) if channel.dev_notify(message))
+
+    def overlay_shown(self, topic: str) -> None:
+        if len(self._overlays) >= self._MAX_OVERLAYS:
+            self._overlays.pop(next(iter(self._overlays)))
+        self._overlays[topic] = None
+
+    def overlay_cleared(self, topic: str) -> bool:
+        """Forget the overlay of ``topic``; whether there was one."""
+        return self._overlays.pop(topic, 0) is None
+
+
 class TemplatePolicy(Protocol):
     """How views get their compiled templates (``view_templates.ViewTemplates``)."""
 
@@ -89,10 +142,13 @@ class TemplatePolicy(Protocol):
 
     async def ready(self, view_class: type) -> None: ...
 
+    def invalidate(self) -> None: ...
+
 
 @dataclass
 class Runtime:
-    """The router, pub/sub, token signer, limits and template policy of one app."""
+    """The router, pub/sub, token signer, limits and template policy of one app, and the
+    registry of its joined views (``channels``)."""
 
     router: LiveRouter
     pubsub: PubSub
@@ -102,6 +158,7 @@ class Runtime:
     development: bool = True
     allowed_origins: Optional[list[str]] = None
     sockets: SocketSweeper = field(default_factory=SocketSweeper)
+    channels: LiveChannels = field(default_factory=LiveChannels)
     upload_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "pyview-uploads")
     _warned: set[tuple[str, str, str]] = field(default_factory=set, repr=False)
 

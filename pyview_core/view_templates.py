@@ -78,8 +78,10 @@ class ViewTemplates:
         # is in here only after a load succeeded, or after it proved to need no template.
         self._checked: dict[type, float] = {}
         # Loads under way, so concurrent ready() calls share one. Keyed by loop as well: a Task
-        # belongs to one event loop, and tests run several apps, each on its own loop.
-        self._pending: dict[tuple[type, asyncio.AbstractEventLoop], asyncio.Task[None]] = {}
+        # belongs to one event loop, and tests run several apps, each on its own loop; and by
+        # generation, so that a load started before ``invalidate()`` is not taken for a new one.
+        self._pending: dict[tuple[type, asyncio.AbstractEventLoop, int], asyncio.Task[None]] = {}
+        self._generation = 0
 
     def is_current(self, view_cls: type) -> bool:
         """Whether ``ready(view_cls)`` would return at once (the render path checks this first,
@@ -101,14 +103,26 @@ class ViewTemplates:
         if self.is_current(view_cls):
             return
         loop = asyncio.get_running_loop()
-        key = (view_cls, loop)
+        generation = self._generation
+        key = (view_cls, loop, generation)
         task = self._pending.get(key)
         if task is None:
-            task = self._pending[key] = loop.create_task(asyncio.to_thread(self._refresh, view_cls))
+            task = self._pending[key] = loop.create_task(asyncio.to_thread(self._refresh, view_cls, generation))
             task.add_done_callback(lambda done: self._finished(key, done))
         # Shielded: a caller that is cancelled (its client went away) must not cancel the load
         # the other callers are waiting for.
         await asyncio.shield(task)
+
+    def invalidate(self) -> None:
+        """Forget that any template is current: the next ``ready()`` of every class re-checks its
+        files (a stat each, and a compile of what changed). The development loop calls it when a
+        template file changes, so the re-render that follows does not wait ``check_interval``.
+
+        A load that is under way keeps going for those already waiting on it, but does not mark
+        its class current: it may have read the files before the change.
+        """
+        self._generation += 1
+        self._checked.clear()
 
     def precompile(self, view_classes: Iterable[type]) -> None:
         """Compile every view's template now (blocking); raise on the first that fails.
@@ -128,14 +142,14 @@ class ViewTemplates:
 
     # --- internals ------------------------------------------------------------------------------
 
-    def _refresh(self, view_cls: type) -> None:
-        """Load (or re-check) ``view_cls``'s template and mark it current. Blocking."""
+    def _refresh(self, view_cls: type, generation: int | None = None) -> None:
+        """Load (or re-check) ``view_cls``'s template and mark it current, unless ``invalidate()``
+        was called since ``generation`` (the load may have read the files before the change). Blocking."""
         started = time.monotonic()
-        if renders_itself(view_cls) and not has_template_file(view_cls):
+        if not (renders_itself(view_cls) and not has_template_file(view_cls)):
+            load_template(view_cls)
+        if generation is None or generation == self._generation:
             self._checked[view_cls] = started
-            return
-        load_template(view_cls)
-        self._checked[view_cls] = started
 
     def _finished(self, key: tuple[type, Any], task: asyncio.Task[None]) -> None:
         self._pending.pop(key, None)
