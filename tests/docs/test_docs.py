@@ -205,10 +205,14 @@ class PageRunner:
 
     @contextlib.contextmanager
     def activated(self):
-        """The page's folder first on ``sys.path``, its modules forgotten afterwards."""
+        """The page's folder first on ``sys.path``, its modules forgotten afterwards.
+
+        A page's file may share its name with a module the test run imported already (the
+        first-app guide's ``test_counter.py`` and tests/examples/test_counter.py, imported by
+        basename): that module is set aside while the page runs and put back afterwards.
+        """
         own = {Path(name).stem for name in self.files if name.endswith(".py")}
-        clashing = own & set(sys.modules)
-        assert not clashing, f"docs/{self.page.name}: module names already imported elsewhere: {sorted(clashing)}"
+        set_aside = {name: sys.modules.pop(name) for name in own & set(sys.modules)}
         sys.path.insert(0, str(self.folder))
         sys.modules[self.module_name] = self.module
         try:
@@ -217,6 +221,7 @@ class PageRunner:
             sys.path.remove(str(self.folder))
             for name in [self.module_name, *own]:
                 sys.modules.pop(name, None)
+            sys.modules.update(set_aside)
 
     # --- python ----------------------------------------------------------------------------------
 
