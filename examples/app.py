@@ -17,7 +17,7 @@ from .dashboard.dashboard import DashboardLiveView
 from .gallery import gallery
 from .home.home import HomeLiveView
 from .js.js import JsLiveView
-from .layout import favicon, layout, track_pages, warm_layout
+from .layout import favicon, know_sessions, layout, warm_layout
 from .live_output.live_output import LiveOutputView
 from .realtime import PUBSUB
 from .signup.signup import SignupLiveView
@@ -63,7 +63,7 @@ def create_app(**options) -> PyView:
     account.add_live_view("/account", AccountLiveView)
     if app.page_config.root_layout is layout:
         warm_layout()
-        track_pages(app)  # the layout marks the current example: it needs to know the page's path
+        know_sessions(app)  # which nav links are live navigation (same live_session as the page)
     return app
 
 

@@ -2,10 +2,10 @@
 index, a nav of the examples, the current one marked ``aria-current="page"``) above the live
 container, and the favicon.
 
-``create_app`` passes ``layout`` as ``PyView(root_layout=...)`` and calls ``track_pages(app)``
-once every route is added. A root layout is given a ``PageContext`` (the container, the title, the
-scripts), which does not say which URL is being rendered; ``track_pages`` wraps each live view's
-HTTP route so that the layout can read the request (path and app) from a context variable.
+``create_app`` passes ``layout`` as ``PyView(root_layout=...)`` and calls ``know_sessions(app)``
+once every route is added. The layout marks the nav entry of ``page.path`` and makes a link live
+navigation when its target's live_session (looked up once, from the app's routes) is the page's
+``page.live_session``.
 
 A nav link is live navigation (``data-phx-link="redirect"``) when its target is a live view of
 the same ``live_session`` as the page; otherwise (``/account`` lives in the ``account`` session)
@@ -17,21 +17,18 @@ the new URL (the same rule as ``is_current`` below).
 from __future__ import annotations
 
 import functools
-from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
 from starlette.responses import FileResponse, Response
-from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pyview_core.page import PageContext
 from pyview_templates import Template
 
 from .home.home import EXAMPLES
 
-__all__ = ["FAVICON", "NAV", "favicon", "layout", "track_pages", "warm_layout"]
+__all__ = ["FAVICON", "NAV", "favicon", "know_sessions", "layout", "warm_layout"]
 
 HERE = Path(__file__).resolve().parent
 FAVICON = "/assets/favicon.svg"
@@ -46,9 +43,6 @@ ALSO = {"/login": ("/account",)}
 NAV: list[tuple[str, str, tuple[str, ...]]] = [
     (path, SHORT_NAMES.get(path, name), ALSO.get(path, ())) for path, name, _about in EXAMPLES
 ]
-
-_request: ContextVar[Optional[Scope]] = ContextVar("examples_layout_request", default=None)
-
 
 @dataclass(frozen=True)
 class NavLink:
@@ -74,14 +68,20 @@ def _live_session(app: Any, path: str) -> Optional[str]:
     return found[0].live_session if found is not None else None
 
 
-def nav_links(scope: Optional[Scope]) -> tuple[NavLink, list[NavLink]]:
-    """(the link to the index, the nav's links) for the page of request ``scope``."""
-    path = scope.get("path", "") if scope else ""
-    app = scope.get("app") if scope else None
-    session = _live_session(app, path) if path else None
+# Each nav target's live_session (None: not a live view), filled in by know_sessions.
+_SESSIONS: dict[str, Optional[str]] = {}
+
+
+def know_sessions(app: Any) -> None:
+    """Look up, once the app has its routes, the live_session of every nav target."""
+    _SESSIONS.update({href: _live_session(app, href) for href in ["/", *(href for href, _label, _also in NAV)]})
+
+
+def nav_links(path: str, session: Optional[str]) -> tuple[NavLink, list[NavLink]]:
+    """(the link to the index, the nav's links) for the page at ``path`` in live_session ``session``."""
 
     def make(href: str, label: str, also: tuple[str, ...] = ()) -> NavLink:
-        live = session is not None and _live_session(app, href) == session
+        live = session is not None and _SESSIONS.get(href) == session
         return NavLink(href, label, is_current(path, href, also), live, also)
 
     return make("/", "pyview examples"), [make(href, label, also) for href, label, also in NAV]
@@ -99,32 +99,8 @@ def warm_layout() -> None:
 
 def layout(page: PageContext) -> str:
     """The root layout of every example page (``PyView(root_layout=layout)``)."""
-    home, nav = nav_links(_request.get())
+    home, nav = nav_links(page.path, page.live_session)
     return _template().render(page=page, home=home, nav=nav, favicon=FAVICON)
-
-
-def _remembering(app: ASGIApp) -> ASGIApp:
-    async def remember(scope: Scope, receive: Receive, send: Send) -> None:
-        token = _request.set(scope)
-        try:
-            await app(scope, receive, send)
-        finally:
-            _request.reset(token)
-
-    return remember
-
-
-def track_pages(app: Any) -> None:
-    """Let ``layout`` know which page it renders: wrap every HTTP route of ``app`` (live views'
-    dead renders among them) so the request's scope is in a context variable while it runs.
-
-    Only HTTP routes: the live socket (a ``WebSocketRoute``) and mounted apps are left alone, and
-    no middleware is added (pyview serves its live socket directly when the app has none).
-    """
-    for route in app.routes:
-        if isinstance(route, Route) and not getattr(route.app, "_examples_tracked", False):
-            route.app = _remembering(route.app)
-            route.app._examples_tracked = True  # type: ignore[attr-defined]
 
 
 async def favicon(request: Any) -> Response:

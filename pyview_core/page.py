@@ -62,6 +62,8 @@ class PageContext:
     static: str
     scripts: list[str] = field(default_factory=list)
     head: Markup = Markup("")
+    path: str = ""  # the page's URL path (``/table/15``): a layout can mark the current page in its nav
+    live_session: str = "default"  # the live_session of the page's view
 
     @staticmethod
     def is_module(src: str) -> bool:
@@ -218,6 +220,8 @@ async def _render_page(runtime: Runtime, config: PageConfig, request: Request, r
         scripts=list(config.scripts),
         # Development: app.js's sign to show errors in an overlay and apply live reloads (dev_errors.py).
         head=DEV_META + Markup(config.head_html) if runtime.development else Markup(config.head_html),
+        path=request.url.path,
+        live_session=route.live_session,
     )
     return _consume_flash(HTMLResponse(config.root_layout(page)), flash_cookie)
 
