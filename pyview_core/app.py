@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from base64 import b64encode
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -35,7 +34,7 @@ from .page import PageConfig, RootLayout, default_layout, render_page, warm_defa
 from .pubsub import PubSub, pubsub_from_env
 from .routing import LiveRouter
 from .runtime import Limits, Runtime
-from .security import TokenSigner, csrf_valid, origin_allowed, resolve_secret
+from .security import TokenSigner, csrf_valid, origin_allowed, production_from_env, resolve_secret
 from .view_templates import ViewTemplates
 
 logger = logging.getLogger("pyview_core")
@@ -143,8 +142,11 @@ class PyView(Starlette):
         _own_lifespan(kwargs, pubsub, lambda: self.dev_reloader)
         super().__init__(*args, **kwargs)
         if production is None:
-            production = os.environ.get("PYVIEW_ENV", "").strip().lower() == "production"
+            production = production_from_env()
         secret = resolve_secret(secret_key, production=production)
+        # Whether the secret came from PYVIEW_SECRET_KEY (or was generated) rather than from the
+        # code: `pyview serve` refuses a production app signing with a secret it generated itself.
+        self.secret_from_environment = secret_key is None
         self.production = production
         allowed = list(allowed_origins) if allowed_origins is not None else None
         origin_allowed("http://localhost", "localhost", allowed)  # a malformed entry fails here, at startup

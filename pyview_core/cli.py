@@ -71,15 +71,16 @@ from typing import Any, Callable, Sequence
 import uvicorn
 import uvicorn.config
 
+from .dev_errors import RELOAD_ENV
+from .pubsub import PUBSUB_URL_ENV
+from .security import SECRET_ENV, ConfigurationError, production_from_env, resolve_secret
+
 EXIT_USAGE = 2
 DEFAULT_GC_THRESHOLD = 50_000
 LOOPS = ("auto", "asyncio", "uvloop")
 HTTP_IMPLS = ("auto", "h11", "httptools")
 WS_IMPLS = ("auto", "websockets-sansio", "websockets", "wsproto")
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
-SECRET_ENV = "PYVIEW_SECRET_KEY"
-PUBSUB_URL_ENV = "PYVIEW_PUBSUB_URL"
-RELOAD_ENV = "PYVIEW_RELOAD"  # dev_reload.RELOAD_ENV: the worker's app watches templates and assets
 # What never restarts the reloaded worker (uvicorn only watches *.py by default; these say it, and
 # keep it so): the compiled templates pyview writes, and what the worker's app reloads in place.
 RELOAD_EXCLUDES = ["__pyview__/*", "*.html", "*.css", "*.js", "*.mjs"]
@@ -298,11 +299,6 @@ def log_config(log_level: str = "info") -> dict[str, Any]:
     return config
 
 
-def _production_env() -> bool:
-    """``PYVIEW_ENV=production``, read as ``resolve_secret`` reads it."""
-    return os.environ.get("PYVIEW_ENV", "").strip().lower() == "production"
-
-
 def _check_workers_share_pubsub(app: Any, target: str, workers: int) -> None:
     """Refuse several workers when a broadcast could not reach the views on the other workers."""
     pubsub = getattr(app, "pubsub", None)
@@ -327,13 +323,8 @@ def _refuse_generated_secret_in_production(app: Any) -> None:
     sets ``production=True`` in code is only seen once imported, and if it signs with the
     generated secret, ``resolve_secret``'s own refusal is raised, as with one worker.
     """
-    if getattr(app, "production", False) is not True:
-        return
-    signer = getattr(getattr(app, "runtime", None), "signer", None)
-    if getattr(signer, "_secret", None) != os.environ.get(SECRET_ENV):
-        return  # the app passes secret_key= itself
-    from pyview_core.security import ConfigurationError, resolve_secret
-
+    if getattr(app, "production", False) is not True or not getattr(app, "secret_from_environment", False):
+        return  # not production, or the app passes secret_key= itself
     del os.environ[SECRET_ENV]
     try:
         resolve_secret(None, production=True)
@@ -398,7 +389,7 @@ def serve(
             raise ServeError(f"--workers {workers} cannot be combined with --reload (the reloader restarts "
                              "one process): use --reload with one worker in development")
     generated_secret = None
-    if (workers > 1 or reload) and not os.environ.get(SECRET_ENV) and not _production_env():
+    if (workers > 1 or reload) and not os.environ.get(SECRET_ENV) and not production_from_env():
         # Before the app is imported, here and in the workers (or the reloader's worker and each
         # restart of it), which inherit the environment: otherwise each would sign with a random
         # secret of its own, and a page rendered by one could not be joined on another.

@@ -27,6 +27,7 @@ from markupsafe import Markup
 
 from .error_page import error_overlay
 
+RELOAD_ENV = "PYVIEW_RELOAD"  # set by `pyview serve --reload`: the worker's app watches its files
 ERROR_EVENT = "pyview:dev-error"
 CLEAR_EVENT = "pyview:dev-clear"
 ASSETS_EVENT = "pyview:dev-assets"

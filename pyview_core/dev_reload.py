@@ -35,13 +35,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from .dev_errors import ASSETS, TEMPLATES
+from .dev_errors import ASSETS, RELOAD_ENV, TEMPLATES
 from .runtime import Runtime
 
 logger = logging.getLogger("pyview_core")
 
 #: ``serve --reload`` sets it to 1 for the worker it starts; ``PyView(live_reload=None)`` reads it.
-RELOAD_ENV = "PYVIEW_RELOAD"
 
 #: Suffixes of template files, besides those of the views' own templates.
 TEMPLATE_SUFFIXES = frozenset({".html", ".htm", ".jinja", ".jinja2", ".j2"})

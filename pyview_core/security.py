@@ -69,6 +69,12 @@ class ConfigurationError(RuntimeError):
 # --------------------------------------------------------------------------------------------
 
 
+def production_from_env() -> bool:
+    """``PYVIEW_ENV=production`` (stripped and lower-cased, so ``Production`` counts too): the one
+    reading of the variable that the app, ``resolve_secret`` and ``pyview serve`` share."""
+    return os.environ.get(ENV_ENV, "").strip().lower() == "production"
+
+
 def resolve_secret(secret: str | None = None, *, production: bool | None = None) -> str:
     """Return the secret that signs session, static and flash tokens.
 
@@ -87,7 +93,7 @@ def resolve_secret(secret: str | None = None, *, production: bool | None = None)
         raise TypeError(f"secret must be a str, not {type(secret).__name__}")
     value = secret if secret is not None else os.environ.get(SECRET_ENV)
     if production is None:
-        production = os.environ.get(ENV_ENV, "").strip().lower() == "production"
+        production = production_from_env()
 
     if production:
         if not value:
